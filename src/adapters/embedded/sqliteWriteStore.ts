@@ -1,0 +1,130 @@
+import type { TelemetryPoint } from '../../domain/point.js';
+import type { TripSummary } from '../../domain/trip.js';
+import type { DeviceTripState } from '../../domain/tripSegmenter.js';
+import type { BatchEffects, ChangeFeed, TripChange, WriteStore } from '../../ports/writeStore.js';
+import { decodeChunk, encodeChunk } from './pointChunkCodec.js';
+import { openSqlite, type SqliteSynchronous } from './sqlite.js';
+
+/**
+ * The embedded write store: point chunks (one row per device per consumed batch), trip
+ * summaries, device state checkpoints, consumer cursors and the outbox, in one SQLite file so
+ * a batch's effects and the bus offset it consumed commit in one transaction.
+ */
+export class SqliteWriteStore implements WriteStore, ChangeFeed {
+  private readonly db;
+  private readonly stmt;
+
+  constructor(path: string, synchronous: SqliteSynchronous) {
+    this.db = openSqlite(path, synchronous);
+    this.db.exec(`
+      CREATE TABLE IF NOT EXISTS point_chunks (
+        device_id TEXT NOT NULL, first_ms INTEGER NOT NULL, last_ms INTEGER NOT NULL,
+        point_count INTEGER NOT NULL, points TEXT NOT NULL,
+        PRIMARY KEY (device_id, first_ms)
+      ) WITHOUT ROWID;
+      CREATE TABLE IF NOT EXISTS trips (
+        trip_id TEXT PRIMARY KEY, tenant_id TEXT NOT NULL, version INTEGER NOT NULL, doc TEXT NOT NULL
+      );
+      CREATE TABLE IF NOT EXISTS device_states (device_id TEXT PRIMARY KEY, open_trip INTEGER NOT NULL, state TEXT NOT NULL);
+      CREATE INDEX IF NOT EXISTS device_states_open ON device_states (open_trip) WHERE open_trip = 1;
+      CREATE TABLE IF NOT EXISTS consumer_cursors (partition INTEGER PRIMARY KEY, offset INTEGER NOT NULL);
+      CREATE TABLE IF NOT EXISTS outbox (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT, trip_id TEXT NOT NULL, version INTEGER NOT NULL,
+        written_at_ms INTEGER NOT NULL, doc TEXT NOT NULL
+      );
+    `);
+    this.stmt = {
+      insertChunk: this.db.prepare('INSERT INTO point_chunks VALUES (?, ?, ?, ?, ?)'),
+      tripVersion: this.db.prepare('SELECT version FROM trips WHERE trip_id = ?'),
+      upsertTrip: this.db.prepare(
+        'INSERT INTO trips VALUES (?, ?, ?, ?) ON CONFLICT (trip_id) DO UPDATE SET version = excluded.version, doc = excluded.doc',
+      ),
+      insertOutbox: this.db.prepare('INSERT INTO outbox (trip_id, version, written_at_ms, doc) VALUES (?, ?, ?, ?)'),
+      upsertState: this.db.prepare('INSERT OR REPLACE INTO device_states VALUES (?, ?, ?)'),
+      upsertCursor: this.db.prepare('INSERT OR REPLACE INTO consumer_cursors VALUES (?, ?)'),
+      selectCursors: this.db.prepare('SELECT partition, offset FROM consumer_cursors'),
+      selectState: this.db.prepare('SELECT state FROM device_states WHERE device_id = ?'),
+      selectOpenStates: this.db.prepare('SELECT state FROM device_states WHERE open_trip = 1'),
+      selectTrip: this.db.prepare('SELECT doc FROM trips WHERE trip_id = ? AND tenant_id = ?'),
+      selectChunks: this.db.prepare(
+        'SELECT points FROM point_chunks WHERE device_id = ? AND first_ms <= ? AND last_ms >= ? ORDER BY first_ms',
+      ),
+      selectChanges: this.db.prepare('SELECT seq, trip_id, version, written_at_ms, doc FROM outbox WHERE seq > ? ORDER BY seq LIMIT ?'),
+      selectHead: this.db.prepare('SELECT seq, written_at_ms FROM outbox ORDER BY seq DESC LIMIT 1'),
+    };
+  }
+
+  async cursors(): Promise<Map<number, number>> {
+    const rows = this.stmt.selectCursors.all() as Array<{ partition: number; offset: number }>;
+    return new Map(rows.map((row) => [row.partition, row.offset]));
+  }
+
+  async loadStates(deviceIds: string[]): Promise<Map<string, DeviceTripState>> {
+    const states = new Map<string, DeviceTripState>();
+    for (const deviceId of deviceIds) {
+      const row = this.stmt.selectState.get(deviceId) as { state: string } | undefined;
+      if (row) states.set(deviceId, JSON.parse(row.state) as DeviceTripState);
+    }
+    return states;
+  }
+
+  async openTripStates(): Promise<DeviceTripState[]> {
+    return (this.stmt.selectOpenStates.all() as Array<{ state: string }>).map((row) => JSON.parse(row.state) as DeviceTripState);
+  }
+
+  async commit(effects: BatchEffects): Promise<void> {
+    const now = Date.now();
+    this.db.transaction(() => {
+      for (const chunk of effects.chunks) {
+        this.stmt.insertChunk.run(chunk.deviceId, chunk.firstMs, chunk.lastMs, chunk.points.length, encodeChunk(chunk.points));
+      }
+      for (const trip of effects.trips) {
+        const current = this.stmt.tripVersion.get(trip.tripId) as { version: number } | undefined;
+        const version = (current?.version ?? 0) + 1;
+        const doc = JSON.stringify(trip);
+        this.stmt.upsertTrip.run(trip.tripId, trip.tenantId, version, doc);
+        this.stmt.insertOutbox.run(trip.tripId, version, now, doc);
+      }
+      for (const state of effects.states) {
+        this.stmt.upsertState.run(state.deviceId, state.trip ? 1 : 0, JSON.stringify(state));
+      }
+      this.stmt.upsertCursor.run(effects.partition, effects.offset);
+    })();
+  }
+
+  async trip(tenantId: string, tripId: string): Promise<TripSummary | null> {
+    const row = this.stmt.selectTrip.get(tripId, tenantId) as { doc: string } | undefined;
+    return row ? (JSON.parse(row.doc) as TripSummary) : null;
+  }
+
+  async points(deviceId: string, fromMs: number, toMs: number): Promise<TelemetryPoint[]> {
+    const rows = this.stmt.selectChunks.all(deviceId, toMs, fromMs) as Array<{ points: string }>;
+    return rows.flatMap((row) => decodeChunk(row.points)).filter((p) => p.tsMs >= fromMs && p.tsMs <= toMs);
+  }
+
+  async counts(): Promise<{ trips: number; chunks: number; points: number }> {
+    const trips = (this.db.prepare('SELECT COUNT(*) AS n FROM trips').get() as { n: number }).n;
+    const chunks = this.db.prepare('SELECT COUNT(*) AS n, COALESCE(SUM(point_count), 0) AS points FROM point_chunks').get() as { n: number; points: number };
+    return { trips, chunks: chunks.n, points: chunks.points };
+  }
+
+  async readAfter(seq: number, limit: number): Promise<TripChange[]> {
+    const rows = this.stmt.selectChanges.all(seq, limit) as Array<{ seq: number; trip_id: string; version: number; written_at_ms: number; doc: string }>;
+    return rows.map((row) => ({
+      seq: row.seq,
+      tripId: row.trip_id,
+      version: row.version,
+      writtenAtMs: row.written_at_ms,
+      trip: JSON.parse(row.doc) as TripSummary,
+    }));
+  }
+
+  async head(): Promise<{ seq: number; writtenAtMs: number }> {
+    const row = this.stmt.selectHead.get() as { seq: number; written_at_ms: number } | undefined;
+    return { seq: row?.seq ?? 0, writtenAtMs: row?.written_at_ms ?? 0 };
+  }
+
+  async close(): Promise<void> {
+    this.db.close();
+  }
+}

@@ -1,0 +1,48 @@
+import { OpenAPIHono } from '@hono/zod-openapi';
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import type { SearchIndex } from '../ports/searchIndex.js';
+import type { WriteStore } from '../ports/writeStore.js';
+import { authMiddleware, type ApiEnv, type Authenticator } from './auth.js';
+import { registerHealthRoute, type Health } from './routes/health.js';
+import { registerTripRoutes } from './routes/trips.js';
+
+export interface ApiDeps {
+  search: SearchIndex;
+  store: WriteStore;
+  authenticate: Authenticator;
+  metricsRegistry: Registry;
+  health: () => Promise<Health>;
+  logger: Logger;
+}
+
+/** The HTTP API: OpenAPI-described routes under /v1 behind the auth seam; health, metrics and the spec are public. */
+export function createApi(deps: ApiDeps): OpenAPIHono<ApiEnv> {
+  const app = new OpenAPIHono<ApiEnv>({
+    defaultHook: (result, c) => {
+      if (result.success) return;
+      const message = result.error.issues.map((issue) => `${issue.path.join('.') || 'request'}: ${issue.message}`).join('; ');
+      return c.json({ error: 'bad_request', message }, 400);
+    },
+  });
+
+  app.onError((error, c) => {
+    deps.logger.error({ err: error, path: c.req.path }, 'request failed');
+    return c.json({ error: 'internal', message: 'internal error' }, 500);
+  });
+  app.notFound((c) => c.json({ error: 'not_found', message: `no route ${c.req.method} ${c.req.path}` }, 404));
+
+  registerHealthRoute(app, deps.health);
+  app.get('/metrics', async (c) => {
+    c.header('content-type', deps.metricsRegistry.contentType);
+    return c.body(await deps.metricsRegistry.metrics());
+  });
+  app.doc31('/openapi.json', {
+    openapi: '3.1.0',
+    info: { title: 'tripline API', version: '0.1.0', description: 'Trips of a usage-based insurance fleet. Times are epoch milliseconds; geometry is GeoJSON.' },
+  });
+
+  app.use('/v1/*', authMiddleware(deps.authenticate));
+  registerTripRoutes(app, deps);
+  return app;
+}

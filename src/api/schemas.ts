@@ -1,0 +1,67 @@
+import { z } from '@hono/zod-openapi';
+
+const position = z.object({ lat: z.number(), lon: z.number() });
+
+export const TripSchema = z
+  .object({
+    tripId: z.string().openapi({ example: 'car-007.1716497651000' }),
+    deviceId: z.string(),
+    vehicleId: z.string(),
+    tenantId: z.string(),
+    status: z.enum(['active', 'completed']),
+    startMs: z.number().int().openapi({ description: 'epoch ms of the first point' }),
+    endMs: z.number().int().openapi({ description: 'epoch ms of the last point' }),
+    start: position,
+    end: position,
+    distanceM: z.number().openapi({ description: 'metres driven while tracked (speed integrated over time)' }),
+    gapDistanceM: z.number().openapi({ description: 'straight-line metres across data gaps longer than 10 s' }),
+    durationS: z.number(),
+    maxSpeedMps: z.number(),
+    meanSpeedMps: z.number(),
+    pointCount: z.number().int(),
+    bbox: z.tuple([z.number(), z.number(), z.number(), z.number()]).openapi({ description: '[west, south, east, north]' }),
+    endReason: z.enum(['ignition_off', 'gap', 'idle', 'live_timeout']).nullable(),
+  })
+  .openapi('Trip');
+
+export const TripPageSchema = z
+  .object({ trips: z.array(TripSchema), nextCursor: z.string().nullable().openapi({ description: 'pass as `cursor` for the next page' }) })
+  .openapi('TripPage');
+
+export const ErrorSchema = z
+  .object({ error: z.string().openapi({ example: 'bad_request' }), message: z.string().openapi({ example: 'from: expected ISO-8601 or epoch milliseconds' }) })
+  .openapi('Error');
+
+/** ISO-8601 or epoch milliseconds, as every time parameter of the API accepts. */
+export const instant = z
+  .string()
+  .transform((value, ctx) => {
+    const ms = /^\d+$/.test(value) ? Number(value) : Date.parse(value);
+    if (!Number.isFinite(ms)) {
+      ctx.addIssue({ code: 'custom', message: 'expected ISO-8601 or epoch milliseconds' });
+      return z.NEVER;
+    }
+    return ms;
+  })
+  .openapi({ type: 'string', example: '2026-11-24T08:00:00Z' });
+
+export const TrackSchema = z
+  .object({
+    type: z.literal('Feature'),
+    geometry: z.object({ type: z.literal('LineString'), coordinates: z.array(z.array(z.number())) }),
+    properties: z.object({
+      tripId: z.string(),
+      timesMs: z.array(z.number()).openapi({ description: 'epoch ms of each coordinate' }),
+      speedsMps: z.array(z.number().nullable()),
+    }),
+  })
+  .openapi('Track', { description: 'GeoJSON Feature (RFC 7946); coordinates are [lon, lat]' });
+
+const errorResponse = (description: string) => ({ content: { 'application/json': { schema: ErrorSchema } }, description });
+
+export const errorResponses = {
+  400: errorResponse('A parameter is invalid; the message names it'),
+  401: errorResponse('Missing or invalid credentials'),
+};
+
+export const notFoundResponse = { 404: errorResponse('Not found for this tenant') };

@@ -1,0 +1,20 @@
+import { Command } from 'commander';
+import { registerReplayCommand, registerSimulateCommand } from './simCommands.js';
+import { registerStartCommand } from './startCommand.js';
+
+/** The `tripline` command: one entry point, one file per group of subcommands. */
+const program = new Command()
+  .name('tripline')
+  .description('Event-driven telematics for usage-based car insurance: MQTT in, trips cleaned, scored and searchable.')
+  .version('0.1.0')
+  .showHelpAfterError();
+
+registerStartCommand(program);
+registerSimulateCommand(program);
+registerReplayCommand(program);
+
+program.parseAsync(process.argv).catch((error: unknown) => {
+  process.stderr.write(`tripline: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+});
+

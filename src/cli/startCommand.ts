@@ -1,0 +1,60 @@
+import type { Command } from 'commander';
+import { loadConfig, SETTINGS, type ConfigOverrides } from '../runtime/config.js';
+import { startEmbedded } from '../runtime/embedded.js';
+import { createLogger } from '../runtime/logger.js';
+import { abortOnSignals, positiveInt, positiveNumber } from './options.js';
+
+const settingsHelp = Object.values(SETTINGS)
+  .map((s) => `  ${s.env.padEnd(30)} ${s.help} (default ${s.default})`)
+  .join('\n');
+
+export function registerStartCommand(program: Command): void {
+  program
+    .command('start')
+    .description('run the embedded platform: MQTT broker, pipeline, search store and HTTP API in one process')
+    .option('--demo', 'also drive a simulated demo fleet against the broker')
+    .option('--vehicles <n>', 'demo fleet size', positiveInt, 20)
+    .option('--speedup <x>', 'demo fleet simulated-time speedup', positiveNumber, 10)
+    .option('--host <address>', `listen address (${SETTINGS.host.env})`)
+    .option('--mqtt-port <port>', `MQTT port (${SETTINGS.mqttPort.env})`)
+    .option('--http-port <port>', `HTTP port (${SETTINGS.httpPort.env})`)
+    .option('--data-dir <dir>', `data folder (${SETTINGS.dataDir.env})`)
+    .addHelpText('after', `\nEnvironment variables (flags win):\n${settingsHelp}`)
+    .action(async (opts: { demo?: boolean; vehicles: number; speedup: number; host?: string; mqttPort?: string; httpPort?: string; dataDir?: string }) => {
+      const overrides: ConfigOverrides = {};
+      if (opts.host) overrides.host = opts.host;
+      if (opts.mqttPort) overrides.mqttPort = opts.mqttPort;
+      if (opts.httpPort) overrides.httpPort = opts.httpPort;
+      if (opts.dataDir) overrides.dataDir = opts.dataDir;
+      const config = loadConfig(overrides);
+      const logger = createLogger(config.logLevel);
+      const platform = await startEmbedded(config, logger);
+      const api = `http://${config.host}:${platform.httpPort}`;
+      process.stdout.write(
+        [
+          `tripline is running (data in ${config.dataDir})`,
+          `  MQTT    mqtt://${config.host}:${platform.mqttPort}  (publish to tripline/{deviceId}/telemetry)`,
+          `  API     ${api}/v1/trips   spec ${api}/openapi.json`,
+          `  health  ${api}/healthz    metrics ${api}/metrics`,
+          '',
+        ].join('\n'),
+      );
+      const signal = abortOnSignals();
+      let fleet: Promise<unknown> = Promise.resolve();
+      if (opts.demo) {
+        const { runFleet } = await import('../sim/fleet.js');
+        process.stdout.write(`  demo    ${opts.vehicles} simulated cars at ${opts.speedup}x; first trips are searchable within about a minute\n`);
+        fleet = runFleet({
+          brokerUrl: `mqtt://${config.host}:${platform.mqttPort}`,
+          vehicles: opts.vehicles,
+          speedup: opts.speedup,
+          tripsPerVehicle: Number.POSITIVE_INFINITY,
+          signal,
+        }).catch((error: unknown) => logger.error({ err: error }, 'demo fleet stopped'));
+      }
+      await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
+      process.stdout.write('stopping...\n');
+      await fleet;
+      await platform.stop();
+    });
+}

@@ -1,0 +1,85 @@
+import { z } from 'zod';
+import type { TelemetryPoint } from '../../domain/point.js';
+
+/** Limits of a plausible fix; anything outside is rejected as `out_of_range`, not clamped. */
+export const LIMITS = {
+  maxSpeedMps: 150,
+  maxAccuracyM: 100_000,
+  maxAccelMps2: 2_000,
+  maxGyroRadps: 100,
+  maxPointsPerMessage: 1_000,
+  /** 2000-01-01 .. 2100-01-01: catches seconds sent as milliseconds and garbage dates. */
+  minTsMs: 946_684_800_000,
+  maxTsMs: 4_102_444_800_000,
+} as const;
+
+const vector = z.strictObject({ x: z.number(), y: z.number(), z: z.number() });
+
+const timestamp = z.union([
+  z.number().int(),
+  z.iso.datetime({ offset: true }).transform((iso) => Date.parse(iso)),
+]);
+
+/** One point of the tripline JSON format (docs/asyncapi.yaml). Unknown keys are an error. */
+export const wirePointSchema = z.strictObject({
+  ts: timestamp,
+  lat: z.number(),
+  lon: z.number(),
+  speed: z.number().optional(),
+  heading: z.number().optional(),
+  accuracy: z.number().optional(),
+  accel: vector.optional(),
+  gyro: vector.optional(),
+  ignition: z.boolean().optional(),
+  seq: z.number().int().nonnegative().optional(),
+});
+export type WirePoint = z.input<typeof wirePointSchema>;
+
+/** A message is one point, an array of points, or `{"points": [...]}`. */
+export const triplineMessageSchema = z.union([
+  wirePointSchema.transform((p) => [p]),
+  z.array(wirePointSchema).min(1).max(LIMITS.maxPointsPerMessage),
+  z.strictObject({ points: z.array(wirePointSchema).min(1).max(LIMITS.maxPointsPerMessage) }).transform((m) => m.points),
+]);
+
+/** OwnTracks location message (https://owntracks.org/booklet/tech/json/): `tst` in s, `vel` in km/h. */
+export const ownTracksSchema = z.looseObject({
+  _type: z.literal('location'),
+  tst: z.number().int(),
+  lat: z.number(),
+  lon: z.number(),
+  vel: z.number().optional(),
+  cog: z.number().optional(),
+  acc: z.number().optional(),
+});
+
+export function fromWire(p: z.output<typeof wirePointSchema>): TelemetryPoint {
+  const point: TelemetryPoint = { tsMs: p.ts, lat: p.lat, lon: p.lon };
+  if (p.speed !== undefined) point.speedMps = p.speed;
+  if (p.heading !== undefined) point.headingDeg = p.heading;
+  if (p.accuracy !== undefined) point.accuracyM = p.accuracy;
+  if (p.accel !== undefined) point.accelMps2 = p.accel;
+  if (p.gyro !== undefined) point.gyroRadps = p.gyro;
+  if (p.ignition !== undefined) point.ignition = p.ignition;
+  if (p.seq !== undefined) point.seq = p.seq;
+  return point;
+}
+
+/** The inverse of fromWire, used by the simulator and replay to publish as a device would. */
+export function toWire(point: TelemetryPoint): WirePoint {
+  const wire: WirePoint = { ts: point.tsMs, lat: point.lat, lon: point.lon };
+  if (point.speedMps !== undefined) wire.speed = point.speedMps;
+  if (point.headingDeg !== undefined) wire.heading = point.headingDeg;
+  if (point.accuracyM !== undefined) wire.accuracy = point.accuracyM;
+  if (point.accelMps2 !== undefined) wire.accel = point.accelMps2;
+  if (point.gyroRadps !== undefined) wire.gyro = point.gyroRadps;
+  if (point.ignition !== undefined) wire.ignition = point.ignition;
+  if (point.seq !== undefined) wire.seq = point.seq;
+  return wire;
+}
+
+/** MQTT topics of the ingest contract. */
+export const TOPICS = {
+  telemetry: (deviceId: string) => `tripline/${deviceId}/telemetry`,
+  ownTracks: (user: string, deviceId: string) => `owntracks/${user}/${deviceId}`,
+} as const;

@@ -1,0 +1,20 @@
+import type { SearchIndex } from '../ports/searchIndex.js';
+import type { ChangeFeed } from '../ports/writeStore.js';
+
+/**
+ * Moves the next changes of the write store's outbox into the search index. Idempotent:
+ * the index upserts by id and version and stores its cursor with the documents.
+ */
+export async function syncOnce(feed: ChangeFeed, index: SearchIndex, batchSize: number): Promise<number> {
+  const { seq } = await index.position();
+  const changes = await feed.readAfter(seq, batchSize);
+  if (changes.length > 0) await index.apply(changes);
+  return changes.length;
+}
+
+/** How far the search index trails the write store. */
+export async function syncLag(feed: ChangeFeed, index: SearchIndex): Promise<{ pendingChanges: number; lagMs: number }> {
+  const [head, position] = await Promise.all([feed.head(), index.position()]);
+  if (head.seq <= position.seq) return { pendingChanges: 0, lagMs: 0 };
+  return { pendingChanges: head.seq - position.seq, lagMs: Math.max(0, head.writtenAtMs - position.writtenAtMs) };
+}

@@ -1,0 +1,53 @@
+import type { TelemetryPoint } from '../domain/point.js';
+
+/** Points of one device message, as ingest accepted them. */
+export interface PointsMessage {
+  kind: 'points';
+  deviceId: string;
+  vehicleId: string;
+  tenantId: string;
+  receivedAtMs: number;
+  points: TelemetryPoint[];
+}
+
+/** Scheduled by the live-trip watchdog: the device has said nothing since `lastPointMs`. */
+export interface SilenceMessage {
+  kind: 'silence';
+  deviceId: string;
+  lastPointMs: number;
+}
+
+export type BusMessage = PointsMessage | SilenceMessage;
+
+export interface BusRecord {
+  partition: number;
+  offset: number;
+  message: BusMessage;
+}
+
+/**
+ * An ordered, durable log keyed by device: one device always lands in the same partition,
+ * so its messages are consumed in order; partitions are consumed independently.
+ */
+export interface EventBus {
+  readonly partitionCount: number;
+  /** Resolves once every message is durable. */
+  append(messages: BusMessage[]): Promise<void>;
+  read(partition: number, afterOffset: number, limit: number): Promise<BusRecord[]>;
+  /** The offset of the newest message, over all partitions (offsets grow across partitions). */
+  head(): Promise<number>;
+  /** Drops messages every consumer is past and that are older than the retention. */
+  prune(cursors: ReadonlyMap<number, number>): Promise<number>;
+  onAppend(listener: () => void): void;
+  close(): Promise<void>;
+}
+
+/** Spreads devices over partitions (FNV-1a), stable across processes and restarts. */
+export function partitionOf(deviceId: string, partitionCount: number): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < deviceId.length; i++) {
+    hash ^= deviceId.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193);
+  }
+  return (hash >>> 0) % partitionCount;
+}

@@ -1,0 +1,48 @@
+import type { TelemetryPoint } from '../domain/point.js';
+import type { TripSummary } from '../domain/trip.js';
+import type { DeviceTripState } from '../domain/tripSegmenter.js';
+
+/** One device's points from one consumed batch: the unit of storage (not one row per point). */
+export interface PointChunk {
+  deviceId: string;
+  firstMs: number;
+  lastMs: number;
+  points: TelemetryPoint[];
+}
+
+/** Everything one consumed batch changes; written in one transaction with the bus cursor. */
+export interface BatchEffects {
+  partition: number;
+  /** The last bus offset this batch consumed. */
+  offset: number;
+  chunks: PointChunk[];
+  trips: TripSummary[];
+  states: DeviceTripState[];
+}
+
+/** A row of the transactional outbox: the trip document after its `version`-th change. */
+export interface TripChange {
+  seq: number;
+  tripId: string;
+  version: number;
+  writtenAtMs: number;
+  trip: TripSummary;
+}
+
+export interface WriteStore {
+  cursors(): Promise<Map<number, number>>;
+  loadStates(deviceIds: string[]): Promise<Map<string, DeviceTripState>>;
+  /** All device states with an open trip (for the live-trip watchdog after a restart). */
+  openTripStates(): Promise<DeviceTripState[]>;
+  commit(effects: BatchEffects): Promise<void>;
+  trip(tenantId: string, tripId: string): Promise<TripSummary | null>;
+  points(deviceId: string, fromMs: number, toMs: number): Promise<TelemetryPoint[]>;
+  counts(): Promise<{ trips: number; chunks: number; points: number }>;
+  close(): Promise<void>;
+}
+
+/** The change feed (outbox) that sync tails. */
+export interface ChangeFeed {
+  readAfter(seq: number, limit: number): Promise<TripChange[]>;
+  head(): Promise<{ seq: number; writtenAtMs: number }>;
+}

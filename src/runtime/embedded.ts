@@ -1,0 +1,114 @@
+import { mkdirSync } from 'node:fs';
+import type { Server } from 'node:http';
+import { join } from 'node:path';
+import { serve } from '@hono/node-server';
+import type { Logger } from 'pino';
+import { SqliteBus } from '../adapters/embedded/sqliteBus.js';
+import { SqliteSearchIndex } from '../adapters/embedded/sqliteSearchIndex.js';
+import { SqliteWriteStore } from '../adapters/embedded/sqliteWriteStore.js';
+import { startAedesBroker } from '../adapters/mqtt/aedesBroker.js';
+import { createApi } from '../api/app.js';
+import { openAuthenticator } from '../api/auth.js';
+import type { Health } from '../api/routes/health.js';
+import type { PlatformConfig } from './config.js';
+import { createIngestService } from './ingestService.js';
+import { startLiveTripWatchdog } from './liveTripWatchdog.js';
+import { createMetrics, type Metrics } from './metrics.js';
+import { SyncLoop } from './syncLoop.js';
+import { TripWorker } from './tripWorker.js';
+
+export interface EmbeddedPlatform {
+  config: PlatformConfig;
+  mqttPort: number;
+  httpPort: number;
+  metrics: Metrics;
+  store: SqliteWriteStore;
+  search: SqliteSearchIndex;
+  stop: () => Promise<void>;
+}
+
+/**
+ * The composition root of the embedded deployment: one process, zero services. SQLite files
+ * in the data folder hold the bus, the write store and the search store; Aedes is the broker.
+ */
+export async function startEmbedded(config: PlatformConfig, logger: Logger): Promise<EmbeddedPlatform> {
+  mkdirSync(config.dataDir, { recursive: true });
+  const metrics = createMetrics();
+  const bus = new SqliteBus({
+    path: join(config.dataDir, 'bus.db'),
+    partitionCount: config.partitions,
+    synchronous: config.sqliteSynchronous,
+    retentionMs: config.busRetentionS * 1000,
+  });
+  const store = new SqliteWriteStore(join(config.dataDir, 'write.db'), config.sqliteSynchronous);
+  // The search store can always be rebuilt from the write store, so it need not fsync every commit.
+  const search = new SqliteSearchIndex(join(config.dataDir, 'search.db'), 'NORMAL');
+
+  const sync = new SyncLoop(store, search, metrics, logger);
+  const worker = new TripWorker({ bus, store, config: config.trip, metrics, logger, batchSize: 200, onCommitted: () => sync.kick() });
+  await worker.start();
+  sync.start();
+  const stopWatchdog = startLiveTripWatchdog(bus, worker, config.liveTimeoutS * 1000);
+
+  let backlog = await worker.backlog();
+  const housekeeping = setInterval(() => {
+    void worker.backlog().then((n) => metrics.busBacklog.set((backlog = n)));
+  }, 100);
+  const pruning = setInterval(() => void bus.prune(worker.committedCursors()), 60_000);
+  housekeeping.unref();
+  pruning.unref();
+
+  const onPublish = createIngestService({
+    bus,
+    metrics,
+    logger,
+    maxPayloadBytes: config.maxPayloadBytes,
+    maxBusBacklog: config.maxBusBacklog,
+    backlog: () => backlog,
+    resolveDevice: (deviceId) => ({ deviceId, vehicleId: deviceId, tenantId: config.defaultTenant }),
+  });
+  const broker = await startAedesBroker({ host: config.host, port: config.mqttPort, logger, onPublish });
+
+  const health = async (): Promise<Health> => {
+    const lag = await sync.lag();
+    const syncOk = lag.lagMs < 60_000;
+    return {
+      status: syncOk ? 'ok' : 'degraded',
+      components: {
+        broker: { status: 'ok', port: broker.port, connectedClients: broker.connectedClients() },
+        bus: { status: backlog <= config.maxBusBacklog ? 'ok' : 'degraded', backlogMessages: backlog },
+        writeStore: { status: 'ok' },
+        sync: { status: syncOk ? 'ok' : 'degraded', lagMs: lag.lagMs, pendingChanges: lag.pendingChanges },
+      },
+    };
+  };
+  const api = createApi({ search, store, authenticate: openAuthenticator(config.defaultTenant), metricsRegistry: metrics.registry, health, logger });
+  const http = await new Promise<Server>((resolve) => {
+    const server = serve({ fetch: api.fetch, port: config.httpPort, hostname: config.host }, () => resolve(server as Server));
+  });
+  const address = http.address();
+  const httpPort = typeof address === 'object' && address ? address.port : config.httpPort;
+  logger.info({ mqttPort: broker.port, httpPort, dataDir: config.dataDir }, 'tripline embedded platform ready');
+
+  return {
+    config,
+    mqttPort: broker.port,
+    httpPort,
+    metrics,
+    store,
+    search,
+    stop: async () => {
+      clearInterval(housekeeping);
+      clearInterval(pruning);
+      stopWatchdog();
+      await broker.close();
+      http.closeAllConnections();
+      await new Promise<void>((resolve) => http.close(() => resolve()));
+      await worker.stop();
+      await sync.stop();
+      await bus.close();
+      await store.close();
+      await search.close();
+    },
+  };
+}

@@ -1,0 +1,44 @@
+import type { Logger } from 'pino';
+import type { PublishVerdict } from '../adapters/mqtt/aedesBroker.js';
+import { parseTelemetry, type DeviceIdentity } from '../functions/ingest/parseTelemetry.js';
+import type { EventBus } from '../ports/eventBus.js';
+import type { Metrics } from './metrics.js';
+
+export interface IngestServiceOptions {
+  bus: EventBus;
+  metrics: Metrics;
+  logger: Logger;
+  maxPayloadBytes: number;
+  maxBusBacklog: number;
+  backlog: () => number;
+  resolveDevice: (deviceId: string) => DeviceIdentity | null;
+}
+
+/**
+ * Glue between the broker and the bus: parse, count, then append and wait for durability.
+ * When the bus backlog is over its limit, acknowledgements wait, so devices' in-flight
+ * windows fill and they stop sending: back-pressure reaches the broker instead of memory.
+ */
+export function createIngestService(options: IngestServiceOptions) {
+  const { bus, metrics, logger } = options;
+  return async function onPublish(input: { topic: string; payload: Buffer; clientId: string }): Promise<PublishVerdict> {
+    const started = performance.now();
+    metrics.messagesReceived.inc();
+    const outcome = parseTelemetry(
+      { topic: input.topic, payload: input.payload, publisherId: input.clientId, receivedAtMs: Date.now() },
+      { maxPayloadBytes: options.maxPayloadBytes, resolveDevice: options.resolveDevice },
+    );
+    if (!outcome.ok) {
+      metrics.messagesRejected.inc({ reason: outcome.reason });
+      logger.debug({ clientId: input.clientId, reason: outcome.reason, detail: outcome.detail }, 'message rejected');
+      return outcome.reason === 'forbidden_topic' ? 'refuse' : 'drop';
+    }
+    while (options.backlog() > options.maxBusBacklog) await sleep(50);
+    await bus.append([outcome.message]);
+    metrics.messagesAccepted.inc();
+    metrics.stageSeconds.observe({ stage: 'ingest' }, (performance.now() - started) / 1000);
+    return 'accept';
+  };
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));

@@ -1,0 +1,27 @@
+import type { EventBus, SilenceMessage } from '../ports/eventBus.js';
+
+export interface OpenTripSource {
+  openTrips(): Iterable<{ deviceId: string; lastPointMs: number; lastSeenWallMs: number }>;
+}
+
+/**
+ * Ends live trips whose device went silent, by the wall clock. It does not close them
+ * itself: it appends a `silence` message to the device's stream, so the close is ordered
+ * with the device's points and replays the same way.
+ */
+export function startLiveTripWatchdog(bus: EventBus, source: OpenTripSource, silenceMs: number, checkEveryMs = 1000): () => void {
+  const requested = new Map<string, number>();
+  const timer = setInterval(() => {
+    const now = Date.now();
+    const due: SilenceMessage[] = [];
+    for (const trip of source.openTrips()) {
+      if (now - trip.lastSeenWallMs < silenceMs || requested.get(trip.deviceId) === trip.lastPointMs) continue;
+      requested.set(trip.deviceId, trip.lastPointMs);
+      due.push({ kind: 'silence', deviceId: trip.deviceId, lastPointMs: trip.lastPointMs });
+    }
+    if (requested.size > 10_000) requested.clear(); // a re-request is harmless: the close is idempotent
+    if (due.length > 0) void bus.append(due).catch(() => due.forEach((d) => requested.delete(d.deviceId)));
+  }, checkEveryMs);
+  timer.unref();
+  return () => clearInterval(timer);
+}

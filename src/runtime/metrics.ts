@@ -1,0 +1,26 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** Every Prometheus metric of one process, in its own registry (tests run several platforms in one process). */
+export function createMetrics() {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  const latencyBuckets = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+  return {
+    registry,
+    messagesReceived: new Counter({ name: 'tripline_messages_received_total', help: 'MQTT messages received on ingest topics', registers: [registry] }),
+    messagesRejected: new Counter({ name: 'tripline_messages_rejected_total', help: 'Messages rejected by ingest, by reason', labelNames: ['reason'], registers: [registry] }),
+    messagesAccepted: new Counter({ name: 'tripline_messages_accepted_total', help: 'Messages durable on the bus', registers: [registry] }),
+    pointsStored: new Counter({ name: 'tripline_points_stored_total', help: 'Points written to the write store', registers: [registry] }),
+    pointsDropped: new Counter({ name: 'tripline_points_dropped_total', help: 'Points not stored, by reason', labelNames: ['reason'], registers: [registry] }),
+    tripsChanged: new Counter({ name: 'tripline_trip_changes_total', help: 'Trip documents written to the outbox', registers: [registry] }),
+    workerErrors: new Counter({ name: 'tripline_worker_errors_total', help: 'Trip worker batches that failed and will be retried', registers: [registry] }),
+    activeTrips: new Gauge({ name: 'tripline_active_trips', help: 'Trips open right now', registers: [registry] }),
+    busBacklog: new Gauge({ name: 'tripline_bus_backlog_messages', help: 'Bus messages not yet consumed (upper bound)', registers: [registry] }),
+    syncLagSeconds: new Gauge({ name: 'tripline_sync_lag_seconds', help: 'Newest change written minus newest change indexed', registers: [registry] }),
+    syncPending: new Gauge({ name: 'tripline_sync_pending_changes', help: 'Outbox changes not yet in the search store', registers: [registry] }),
+    stageSeconds: new Histogram({ name: 'tripline_stage_seconds', help: 'Time spent per pipeline stage and batch', labelNames: ['stage'], buckets: latencyBuckets, registers: [registry] }),
+    ingestToStoredSeconds: new Histogram({ name: 'tripline_ingest_to_stored_seconds', help: 'From MQTT receipt to the write store commit', buckets: latencyBuckets, registers: [registry] }),
+  };
+}
+
+export type Metrics = ReturnType<typeof createMetrics>;

@@ -1,0 +1,75 @@
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import type { TripSummary } from '../../src/domain/trip.js';
+import { simulateTrip } from '../../src/sim/vehicleModel.js';
+import { connectDevice, publishPoints } from '../support/mqttDevice.js';
+import { eventually, getJson, startTestPlatform, type TestPlatform } from '../support/platform.js';
+
+let t: TestPlatform;
+before(async () => {
+  t = await startTestPlatform();
+});
+after(async () => {
+  await t.stop();
+});
+
+test('simulated trips published over MQTT at QoS 1 are found through the API with their points and distance', async () => {
+  const startMs = Date.now() - 3_600_000;
+  const devices = ['e2e-car-1', 'e2e-car-2', 'e2e-car-3'];
+  const simulated = devices.map((deviceId, i) => simulateTrip({ deviceId, seed: 100 + i, startMs: startMs + i * 1000, durationS: 180 + 60 * i }));
+  await Promise.all(
+    devices.map(async (deviceId, i) => {
+      const client = await connectDevice(t.mqttUrl, deviceId);
+      await publishPoints(client, deviceId, simulated[i]!.points);
+      await client.endAsync();
+    }),
+  );
+
+  for (const [i, deviceId] of devices.entries()) {
+    const truth = simulated[i]!.truth.trip;
+    const page = await eventually(async () => {
+      const { body } = await getJson<{ trips: TripSummary[] }>(`${t.httpUrl}/v1/trips?vehicleId=${deviceId}&status=completed`);
+      return body.trips.length > 0 ? body : null;
+    }, 20_000, `the trip of ${deviceId}`);
+    assert.equal(page.trips.length, 1, 'exactly one trip per simulated trip');
+    const trip = page.trips[0]!;
+    assert.equal(trip.startMs, truth.startMs);
+    assert.equal(trip.endMs, truth.endMs);
+    assert.equal(trip.pointCount, truth.pointCount);
+    assert.ok(Math.abs(trip.distanceM - truth.distanceM) < 0.01 * truth.distanceM, `distance ${trip.distanceM} vs ${truth.distanceM}`);
+    assert.equal(trip.endReason, 'ignition_off');
+
+    const { body: one } = await getJson<TripSummary>(`${t.httpUrl}/v1/trips/${trip.tripId}`);
+    assert.equal(one.tripId, trip.tripId);
+    const { status, body: track } = await getJson<{ type: string; geometry: { coordinates: number[][] } }>(`${t.httpUrl}/v1/trips/${trip.tripId}/track`);
+    assert.equal(status, 200);
+    assert.equal(track.type, 'Feature');
+    assert.equal(track.geometry.coordinates.length, truth.pointCount);
+  }
+});
+
+test('the API pages with a stable cursor and rejects bad parameters by name', async () => {
+  const first = await getJson<{ trips: TripSummary[]; nextCursor: string | null }>(`${t.httpUrl}/v1/trips?limit=2`);
+  assert.equal(first.body.trips.length, 2);
+  assert.ok(first.body.nextCursor);
+  const second = await getJson<{ trips: TripSummary[]; nextCursor: string | null }>(`${t.httpUrl}/v1/trips?limit=2&cursor=${first.body.nextCursor}`);
+  const ids = [...first.body.trips, ...second.body.trips].map((trip) => trip.tripId);
+  assert.equal(new Set(ids).size, ids.length, 'no trip appears on two pages');
+
+  for (const [query, name] of [['from=yesterday', 'from'], ['limit=100000', 'limit'], ['cursor=garbage', 'cursor']] as const) {
+    const { status, body } = await getJson<{ message: string }>(`${t.httpUrl}/v1/trips?${query}`);
+    assert.equal(status, 400, query);
+    assert.match(body.message, new RegExp(name));
+  }
+  assert.equal((await getJson(`${t.httpUrl}/v1/trips/nope.1`)).status, 404);
+});
+
+test('health, metrics and the OpenAPI document are served', async () => {
+  const health = await getJson<{ status: string; components: Record<string, unknown> }>(`${t.httpUrl}/healthz`);
+  assert.equal(health.status, 200);
+  assert.ok('sync' in health.body.components);
+  const metrics = await (await fetch(`${t.httpUrl}/metrics`)).text();
+  assert.match(metrics, /tripline_points_stored_total \d+/);
+  const spec = await getJson<{ paths: Record<string, unknown> }>(`${t.httpUrl}/openapi.json`);
+  assert.ok(spec.body.paths['/v1/trips/{tripId}/track']);
+});
