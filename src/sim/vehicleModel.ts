@@ -124,7 +124,8 @@ export function simulateTrip(opts: TripOptions): SimulatedTrip {
 
     // Longitudinal acceleration for this second; speed is its exact integral.
     let accelMps2: number;
-    if (active && !cornering) accelMps2 = active.plan.accelMps2;
+    // A harsh corner holds its speed: braking through it would need an ever larger yaw rate.
+    if (active) accelMps2 = cornering ? 0 : active.plan.accelMps2;
     else if (mode === 'drive') {
       accelMps2 = Math.max(-1.5, Math.min(comfortAccelMps2, 0.5 * (targetMps - speedMps)));
       if (Math.abs(targetMps - speedMps) < 1) accelMps2 += rng.normal(0, 0.1); // cruise wobble

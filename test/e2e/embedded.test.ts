@@ -73,3 +73,24 @@ test('health, metrics and the OpenAPI document are served', async () => {
   const spec = await getJson<{ paths: Record<string, unknown> }>(`${t.httpUrl}/openapi.json`);
   assert.ok(spec.body.paths['/v1/trips/{tripId}/track']);
 });
+
+test('bad messages are acknowledged, counted under their reason, and never reach the stores', async () => {
+  const metric = async (): Promise<Map<string, number>> => {
+    const text = await (await fetch(`${t.httpUrl}/metrics`)).text();
+    return new Map([...text.matchAll(/^tripline_messages_rejected_total\{reason="(\w+)"\} (\d+)$/gm)].map((m) => [m[1]!, Number(m[2])]));
+  };
+  const before = await metric();
+  const { points: storedBefore } = await t.platform.store.counts();
+  const client = await connectDevice(t.mqttUrl, 'bad-car');
+  const bad = ['{"ts": 1', '[]', JSON.stringify({ ts: Date.now(), lat: 123, lon: 4 }), JSON.stringify({ ts: Date.now(), lat: 1, lon: 1, extra: true })];
+  for (const payload of bad) await client.publishAsync('tripline/bad-car/telemetry', payload, { qos: 1 });
+  await client.publishAsync('somewhere/else', '{}', { qos: 1 });
+  await client.endAsync();
+  const after = await metric();
+  const delta = (reason: string) => (after.get(reason) ?? 0) - (before.get(reason) ?? 0);
+  assert.deepEqual(
+    { invalid_json: delta('invalid_json'), schema: delta('schema'), out_of_range: delta('out_of_range'), unknown_topic: delta('unknown_topic') },
+    { invalid_json: 1, schema: 2, out_of_range: 1, unknown_topic: 1 },
+  );
+  assert.equal((await t.platform.store.counts()).points, storedBefore);
+});
