@@ -49,6 +49,7 @@ export function registerStartCommand(program: Command): void {
           vehicles: opts.vehicles,
           speedup: opts.speedup,
           tripsPerVehicle: Number.POSITIVE_INFINITY,
+          deviceIdPrefix: 'demo-',
           signal,
         }).catch((error: unknown) => logger.error({ err: error }, 'demo fleet stopped'));
       }

@@ -1,6 +1,7 @@
 /**
  * Thresholds of trip segmentation. Defaults fit 1 Hz devices and the real drives in
- * test/fixtures/nds: gaps inside a drive reach 76 s, gaps between drives start at 149 s.
+ * test/fixtures/nds: gaps inside a drive reach 76 s, gaps between drives start at 149 s, and
+ * drivers stand still with the engine on for up to 349 s inside one drive.
  */
 export interface TripConfig {
   /** A point at or above this speed counts as movement (≈ 3.6 km/h, above GPS drift while parked). */
@@ -16,6 +17,6 @@ export interface TripConfig {
 export const DEFAULT_TRIP_CONFIG: TripConfig = {
   movingSpeedMps: 1,
   tripGapS: 120,
-  idleTimeoutS: 300,
+  idleTimeoutS: 600,
   integrationGapS: 10,
 };

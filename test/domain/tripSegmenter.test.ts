@@ -56,7 +56,7 @@ test('a 45 s data gap stays inside the trip; a gap over tripGapS splits it', () 
 
 test('standing still longer than the idle timeout ends the trip at its last moving point', () => {
   const moving = drive(T0, 120, 8);
-  const parked = drive(T0 + 120_000, 400, 0, { lat: moving[119]!.lat, lon: moving[119]!.lon });
+  const parked = drive(T0 + 120_000, 700, 0, { lat: moving[119]!.lat, lon: moving[119]!.lon });
   const { completed, state } = run([...moving, ...parked]);
   assert.equal(completed.length, 1);
   assert.equal(completed[0]!.endReason, 'idle');
