@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { InvalidArgumentError } from 'commander';
 
 /** Commander parsers that reject bad values with a message naming the expectation. */
@@ -16,6 +17,7 @@ export function positiveInt(value: string): number {
 /** Stops long work cleanly on Ctrl-C or SIGTERM. */
 export function abortOnSignals(): AbortSignal {
   const controller = new AbortController();
+  setMaxListeners(0, controller.signal); // every simulated car listens for the stop
   const abort = () => controller.abort();
   process.once('SIGINT', abort);
   process.once('SIGTERM', abort);
