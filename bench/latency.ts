@@ -32,7 +32,7 @@ export async function benchSearchLatency(): Promise<ReturnType<typeof summarize>
     const watcher = new CompletionWatcher(bp.platform);
     let finished = 0;
     const timings = await runProbes(LATENCY.probes, LATENCY.concurrency, async (i) => {
-      const timing = await runProbe(bp.mqttUrl, watcher, `probe-${String(i).padStart(3, '0')}`, Track.random(random, Date.now()), LATENCY.probePoints, LATENCY.probeBatch);
+      const timing = await runProbe(bp.mqttUrl, watcher, `probe-${String(i).padStart(3, '0')}`, Track.random(random, Date.now() - 60_000), LATENCY.probePoints, LATENCY.probeBatch);
       if (++finished % 20 === 0) progress(`search latency: ${finished}/${LATENCY.probes} probe trips searchable`);
       return timing;
     });

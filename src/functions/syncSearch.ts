@@ -16,5 +16,7 @@ export async function syncOnce(feed: ChangeFeed, index: SearchIndex, batchSize: 
 export async function syncLag(feed: ChangeFeed, index: SearchIndex): Promise<{ pendingChanges: number; lagMs: number }> {
   const [head, position] = await Promise.all([feed.head(), index.position()]);
   if (head.seq <= position.seq) return { pendingChanges: 0, lagMs: 0 };
-  return { pendingChanges: head.seq - position.seq, lagMs: Math.max(0, head.writtenAtMs - position.writtenAtMs) };
+  // Before anything is indexed, the oldest waiting change stands in for "the newest indexed".
+  const indexedAtMs = position.seq > 0 ? position.writtenAtMs : ((await feed.readAfter(position.seq, 1))[0]?.writtenAtMs ?? head.writtenAtMs);
+  return { pendingChanges: head.seq - position.seq, lagMs: Math.max(0, head.writtenAtMs - indexedAtMs) };
 }

@@ -9,8 +9,8 @@ import { decodeChunk } from '../../src/adapters/embedded/pointChunkCodec.js';
 import { destination } from '../../src/domain/geo.js';
 import type { TelemetryPoint } from '../../src/domain/point.js';
 import { TOPICS, toWire } from '../../src/functions/ingest/wireFormat.js';
-import { eventually, getJson } from '../support/platform.js';
-import { exited, freePort, startPlatformProcess, waitForPort } from '../support/processes.js';
+import { eventually, getJson } from '../../testkit/platform.js';
+import { exited, freePort, startPlatformProcess, waitForPort } from '../../testkit/processes.js';
 
 const DEVICES = 5;
 const POINTS_PER_DEVICE = 400;

@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { TripSummary } from '../../src/domain/trip.js';
 import { simulateTrip } from '../../src/sim/vehicleModel.js';
-import { connectDevice, publishPoints } from '../support/mqttDevice.js';
-import { eventually, getJson, startTestPlatform, type TestPlatform } from '../support/platform.js';
+import { connectDevice, publishPoints } from '../../testkit/mqttDevice.js';
+import { eventually, getJson, startTestPlatform, type TestPlatform } from '../../testkit/platform.js';
 
 let t: TestPlatform;
 before(async () => {

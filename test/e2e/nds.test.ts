@@ -4,7 +4,7 @@ import { after, before, test } from 'node:test';
 import type { TripSummary } from '../../src/domain/trip.js';
 import { readNdsCsv, type NdsRow } from '../../src/sim/ndsCsv.js';
 import { replayFile } from '../../src/sim/replay.js';
-import { eventually, startTestPlatform, type TestPlatform } from '../support/platform.js';
+import { eventually, startTestPlatform, type TestPlatform } from '../../testkit/platform.js';
 
 const NDS = fileURLToPath(new URL('../../../test/fixtures/nds/nds_data.csv.gz', import.meta.url));
 const MILE_M = 1609.344;

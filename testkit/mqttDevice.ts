@@ -1,6 +1,6 @@
 import mqtt, { type MqttClient } from 'mqtt';
-import type { TelemetryPoint } from '../../src/domain/point.js';
-import { TOPICS, toWire } from '../../src/functions/ingest/wireFormat.js';
+import type { TelemetryPoint } from '../src/domain/point.js';
+import { TOPICS, toWire } from '../src/functions/ingest/wireFormat.js';
 
 /** A device of a test: a real MQTT client publishing batches at QoS 1 and awaiting each PUBACK. */
 export async function connectDevice(brokerUrl: string, deviceId: string): Promise<MqttClient> {

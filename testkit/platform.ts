@@ -1,9 +1,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadConfig, type ConfigOverrides } from '../../src/runtime/config.js';
-import { startEmbedded, type EmbeddedPlatform } from '../../src/runtime/embedded.js';
-import { createLogger } from '../../src/runtime/logger.js';
+import { loadConfig, type ConfigOverrides } from '../src/runtime/config.js';
+import { startEmbedded, type EmbeddedPlatform } from '../src/runtime/embedded.js';
+import { createLogger } from '../src/runtime/logger.js';
 
 export interface TestPlatform {
   platform: EmbeddedPlatform;
