@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { PublishVerdict } from '../adapters/mqtt/aedesBroker.js';
-import { parseTelemetry, type DeviceIdentity } from '../functions/ingest/parseTelemetry.js';
+import { parseTelemetry, type DeviceIdentity, type RejectReason } from '../functions/ingest/parseTelemetry.js';
 import type { EventBus } from '../ports/eventBus.js';
 import type { Metrics } from './metrics.js';
 
@@ -31,7 +31,7 @@ export function createIngestService(options: IngestServiceOptions) {
     if (!outcome.ok) {
       metrics.messagesRejected.inc({ reason: outcome.reason });
       logger.debug({ clientId: input.clientId, reason: outcome.reason, detail: outcome.detail }, 'message rejected');
-      return outcome.reason === 'forbidden_topic' ? 'refuse' : 'drop';
+      return REFUSED.has(outcome.reason) ? 'refuse' : 'drop';
     }
     while (options.backlog() > options.maxBusBacklog) await sleep(50);
     await bus.append([outcome.message]);
@@ -40,5 +40,11 @@ export function createIngestService(options: IngestServiceOptions) {
     return 'accept';
   };
 }
+
+/**
+ * Publishing outside one's own ingest topics closes the connection: acknowledging would let
+ * Aedes forward the message, for example onto another device's downlink topic.
+ */
+const REFUSED = new Set<RejectReason>(['unknown_topic', 'invalid_device_id', 'forbidden_topic']);
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));

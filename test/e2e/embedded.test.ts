@@ -84,8 +84,12 @@ test('bad messages are acknowledged, counted under their reason, and never reach
   const client = await connectDevice(t.mqttUrl, 'bad-car');
   const bad = ['{"ts": 1', '[]', JSON.stringify({ ts: Date.now(), lat: 123, lon: 4 }), JSON.stringify({ ts: Date.now(), lat: 1, lon: 1, extra: true })];
   for (const payload of bad) await client.publishAsync('tripline/bad-car/telemetry', payload, { qos: 1 });
-  await client.publishAsync('somewhere/else', '{}', { qos: 1 });
   await client.endAsync();
+  const intruder = await connectDevice(t.mqttUrl, 'bad-car');
+  const closed = new Promise<void>((resolve) => intruder.once('close', () => resolve()));
+  intruder.publish('tripline/other-car/alerts', '{"crash": true}', { qos: 1 });
+  await closed; // publishing outside its own ingest topics closes the connection
+  intruder.end(true);
   const after = await metric();
   const delta = (reason: string) => (after.get(reason) ?? 0) - (before.get(reason) ?? 0);
   assert.deepEqual(
