@@ -1,22 +1,14 @@
 /**
  * Steps 4 and 5: trip finalization latency while N cars drive at once (each publishing a one-point
- * batch every 5 s of wall time, spread evenly), and the heap an open trip costs.
+ * batch every 5 s of wall time, phases spread evenly), and the heap an open trip costs the platform.
  */
 import { performance } from 'node:perf_hooks';
-import type { MqttClient } from 'mqtt';
-import { TOPICS, toWire } from '../src/functions/ingest/wireFormat.js';
+import { Fleet } from './fleet.js';
+import { heapAfterGc, pointsStored, startPlatform } from './harness.js';
 import { CompletionWatcher, runProbe, runProbes, summarize } from './probes.js';
-import { connectMany, counterValue, endMany, heapAfterGc, percentile, progress, rng, round, startPlatform, Track, waitUntil } from './support.js';
+import { connectMany, endMany, progress, rng, round, sleep, Track } from './support.js';
 
-export const FINAL = { probes: 50, probeConcurrency: 5, periodMs: 5000, warmups: 50, openPoints: 3 } as const;
-
-interface Car {
-  deviceId: string;
-  topic: string;
-  client: MqttClient;
-  track: Track;
-  lastTs: number;
-}
+export const FINAL = { probes: 50, probeSpacingMs: 100, periodMs: 5000, openPoints: 3 } as const;
 
 export interface FinalizationFigures extends ReturnType<typeof summarize> {
   cars: number;
@@ -24,112 +16,87 @@ export interface FinalizationFigures extends ReturnType<typeof summarize> {
   loadMessages: number;
   loadAckP50: number;
   loadAckP99: number;
-  eventLoopUtilization: number;
-  /** Step 5, only when measured: heap after GC, trips open minus trips not yet open, per trip. */
+  /** Busy share of the platform's (main) event loop, and of the fleet worker's, during the load. */
+  platformLoopBusy: number;
+  fleetLoopBusy: number;
+  /** Step 5: heap after GC with the trips open minus before any car published, per trip. */
   bytesPerActiveTrip?: number;
-  /** Same trips after the load: open minus closed, per trip (the trip state alone, without per-connection growth). */
+  /** The same trips after the load: open minus closed, per trip (trip state alone, without per-connection growth). */
   bytesPerTripStateOnly?: number;
-  heapMiB?: { connected: number; open: number; openAfterLoad: number; closed: number };
+  /** Heap a connected, silent device costs the platform (Aedes client and socket), for scale. */
+  bytesPerConnection?: number;
+  heapMiB?: { base: number; connected: number; open: number; openAfterLoad: number; closed: number };
 }
 
 export async function benchFinalization(n: number, measureMemory: boolean): Promise<FinalizationFigures> {
   const bp = await startPlatform();
-  const { metrics } = bp.platform;
-  const random = rng(1000 + n);
+  const fleet = new Fleet(1000 + n);
+  const random = rng(2000 + n);
   const watcher = new CompletionWatcher(bp.platform);
-  const ids = Array.from({ length: n }, (_, i) => `car${n}-${String(i).padStart(5, '0')}`);
-  let clients: MqttClient[] = [];
-  let sentPoints = 0;
-  const settled = (what: string) => waitUntil(async () => (await counterValue(metrics.pointsStored)) >= sentPoints, 120_000, what, 5);
-  const publishAll = async (build: (car: Car) => Array<ReturnType<typeof toWire>>, label: string): Promise<void> => {
-    for (let i = 0; i < cars.length; i += 500) {
-      await Promise.all(cars.slice(i, i + 500).map((car) => {
-        const points = build(car);
-        sentPoints += points.length;
-        return car.client.publishAsync(car.topic, JSON.stringify({ points }), { qos: 1 });
-      }));
-    }
-    await settled(label);
-  };
-  let cars: Car[] = [];
+  const probeIds = Array.from({ length: FINAL.probes }, (_, i) => `fin${n}-${String(i).padStart(2, '0')}`);
+  const probes = await connectMany(bp.mqttUrl, probeIds, 'probe devices', 100);
+  let sent = 0;
+  const settled = (what: string) => pointsStored(bp.platform, sent, what);
+  const probe = (i: number) => runProbe(probes[i]!, watcher, probeIds[i]!, Track.random(random, Date.now() - 60_000), FINAL.openPoints, FINAL.openPoints);
   try {
-    clients = await connectMany(bp.mqttUrl, ids, `${n} cars`);
-    const t0 = Date.now() - 600_000;
-    cars = ids.map((deviceId, i) => ({ deviceId, topic: TOPICS.telemetry(deviceId), client: clients[i]!, track: Track.random(random, t0), lastTs: 0 }));
-
-    // Warm-up trips on other devices, so code paths are compiled before the first heap reading.
-    await runProbes(FINAL.warmups, 10, (i) => runProbe(bp.mqttUrl, watcher, `warm${n}-${i}`, Track.random(random, t0), 3, 3));
-    sentPoints += FINAL.warmups * 4;
+    // Warm-up: each probe device drives and ends one trip, so code paths are compiled before any heap reading.
+    await runProbes(FINAL.probes, 10, probe);
+    sent += FINAL.probes * (FINAL.openPoints + 1);
     await settled('warm-up trips');
+    const heapBase = measureMemory ? await heapAfterGc() : null;
+    await fleet.connect(bp.mqttUrl, Array.from({ length: n }, (_, i) => `car${n}-${String(i).padStart(5, '0')}`), `${n} cars`);
     const heapConnected = measureMemory ? await heapAfterGc() : null;
 
     progress(`${n} cars: opening their trips`);
-    await publishAll((car) => {
-      const now = Date.now();
-      return Array.from({ length: FINAL.openPoints }, (_, k) => toWire(car.track.at((car.lastTs = now - (FINAL.openPoints - k) * 1000))));
-    }, `${n} trips to open`);
-    const activeTrips = (await metrics.activeTrips.get()).values[0]?.value ?? NaN;
+    sent += await fleet.openTrips(FINAL.openPoints);
+    await settled(`${n} trips to open`);
+    const activeTrips = (await bp.platform.metrics.activeTrips.get()).values[0]?.value ?? NaN;
     const heapOpen = measureMemory ? await heapAfterGc() : null;
-    progress(`${n} cars: ${activeTrips} trips open; steady load of one point per car every ${FINAL.periodMs} ms`);
+    progress(`${n} cars: ${activeTrips} trips open; each car publishes a point every ${FINAL.periodMs} ms`);
 
-    const interval = FINAL.periodMs / n;
-    const loadStart = performance.now();
-    const ackMs: number[] = [];
-    const inFlight = new Set<Promise<unknown>>();
-    let k = 0;
-    let failures = 0;
-    const pump = setInterval(() => {
-      while (loadStart + k * interval <= performance.now()) {
-        const car = cars[k++ % n]!;
-        const ts = (car.lastTs = Math.max(Date.now(), car.lastTs + 1000));
-        const sentAt = performance.now();
-        const sent: Promise<unknown> = car.client
-          .publishAsync(car.topic, JSON.stringify({ points: [toWire(car.track.at(ts))] }), { qos: 1 })
-          .then(() => ackMs.push(performance.now() - sentAt), () => failures++)
-          .finally(() => inFlight.delete(sent));
-        inFlight.add(sent);
-        sentPoints++;
-      }
-    }, 10);
+    await fleet.startLoad(FINAL.periodMs, 1, 'wall');
     const elu0 = performance.eventLoopUtilization();
-    await new Promise((resolve) => setTimeout(resolve, FINAL.periodMs));
-
+    await sleep(FINAL.periodMs); // one whole cycle before the first probe
     let finished = 0;
-    const timings = await runProbes(FINAL.probes, FINAL.probeConcurrency, async (i) => {
-      const timing = await runProbe(bp.mqttUrl, watcher, `fin${n}-${String(i).padStart(2, '0')}`, Track.random(random, t0), 3, 3);
-      sentPoints += 4;
+    const timings = await runProbes(FINAL.probes, 1, async (i) => {
+      const timing = await probe(i);
       if (++finished % 10 === 0) progress(`${n} cars: ${finished}/${FINAL.probes} probe trips finalized`);
       return timing;
-    });
-    clearInterval(pump);
-    const eventLoopUtilization = performance.eventLoopUtilization(elu0).utilization;
-    await Promise.allSettled([...inFlight]);
-    if (failures > 0) progress(`WARNING: ${failures} background publishes failed`);
+    }, FINAL.probeSpacingMs);
+    sent += FINAL.probes * (FINAL.openPoints + 1);
+    const platformLoopBusy = performance.eventLoopUtilization(elu0).utilization;
+    const load = await fleet.stopLoad();
+    if (load.failures > 0) progress(`WARNING: ${load.failures} background publishes failed`);
+    sent += load.points;
     await settled('the steady load to be stored');
 
     const figures: FinalizationFigures = {
       cars: n,
       activeTrips,
       ...summarize(timings),
-      loadMessages: k,
-      loadAckP50: round(percentile(ackMs, 50)),
-      loadAckP99: round(percentile(ackMs, 99)),
-      eventLoopUtilization: round(eventLoopUtilization, 2),
+      loadMessages: load.messages,
+      loadAckP50: load.ackP50Ms,
+      loadAckP99: load.ackP99Ms,
+      platformLoopBusy: round(platformLoopBusy, 2),
+      fleetLoopBusy: load.eventLoopUtilization,
     };
-    if (measureMemory && heapConnected !== null && heapOpen !== null) {
+    if (heapBase !== null && heapConnected !== null && heapOpen !== null) {
       const heapOpenAfterLoad = (await heapAfterGc())!;
-      progress(`${n} cars: closing every trip to measure the heap without open trips`);
-      await publishAll((car) => [toWire(car.track.at((car.lastTs = Math.max(Date.now(), car.lastTs + 1000)), { speedMps: 0, ignition: false }))], 'every trip to close');
+      progress(`${n} cars: closing every trip to read the heap without open trips`);
+      sent += await fleet.closeTrips();
+      await settled('every trip to close');
       const heapClosed = (await heapAfterGc())!;
       const mib = (bytes: number) => round(bytes / 2 ** 20, 1);
       figures.bytesPerActiveTrip = Math.round((heapOpen - heapConnected) / n);
       figures.bytesPerTripStateOnly = Math.round((heapOpenAfterLoad - heapClosed) / n);
-      figures.heapMiB = { connected: mib(heapConnected), open: mib(heapOpen), openAfterLoad: mib(heapOpenAfterLoad), closed: mib(heapClosed) };
+      figures.bytesPerConnection = Math.round((heapConnected - heapBase) / n);
+      figures.heapMiB = { base: mib(heapBase), connected: mib(heapConnected), open: mib(heapOpen), openAfterLoad: mib(heapOpenAfterLoad), closed: mib(heapClosed) };
     }
     return figures;
   } finally {
     progress(`${n} cars: disconnecting`);
-    await endMany(clients);
+    await fleet.end();
+    await endMany(probes);
     await bp.stop();
   }
 }

@@ -5,9 +5,9 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { Aedes } from 'aedes';
 import Database from 'better-sqlite3';
-import type { MqttClient } from 'mqtt';
-import { TOPICS, toWire } from '../src/functions/ingest/wireFormat.js';
-import { connect, counterValue, endMany, progress, publishWindowed, rng, sleep, startPlatform, Track, waitUntil } from './support.js';
+import { Fleet } from './fleet.js';
+import { counterValue, startPlatform } from './harness.js';
+import { absNow, connect, progress, sleep, waitUntil } from './support.js';
 
 export const INGEST = { devices: 200, batches: 60, pointsPerBatch: 10, window: 20 } as const;
 const TOTAL_POINTS = INGEST.devices * INGEST.batches * INGEST.pointsPerBatch;
@@ -19,60 +19,51 @@ export interface IngestFigures {
   seconds: number;
   pointsPerS: number;
   messagesPerS: number;
-  /** When the last PUBACK arrived (the platform: every message durable on the bus). */
+  /** From the first publish until the last PUBACK (the platform: every message durable on the bus). */
   allAckedS: number;
 }
 
-/** The same payloads for both runs: per device, 60 batches of 10 fixes at 1 Hz along a straight line at 12 m/s. */
-function workload(): Array<{ deviceId: string; payloads: string[] }> {
-  const random = rng(1);
-  const t0 = Date.now() - 2 * 3_600_000;
-  return Array.from({ length: INGEST.devices }, (_, d) => {
-    const deviceId = `ingest-${String(d).padStart(4, '0')}`;
-    const track = Track.random(random, t0 + d * 1000);
-    const payloads = Array.from({ length: INGEST.batches }, (_, b) => {
-      const points = Array.from({ length: INGEST.pointsPerBatch }, (_, i) => toWire(track.at(track.t0Ms + (b * INGEST.pointsPerBatch + i) * 1000)));
-      return JSON.stringify({ points });
-    });
-    return { deviceId, payloads };
-  });
+/**
+ * The same workload for both runs (same seed): 200 devices, each 60 batches of 10 fixes at 1 Hz
+ * along a straight line at 12 m/s, up to 20 publishes in flight per client. Timed from the
+ * first publish until `stored()` reaches every point.
+ */
+async function drive(url: string, label: string, stored: () => Promise<number>): Promise<IngestFigures> {
+  const fleet = new Fleet(1);
+  try {
+    const ids = Array.from({ length: INGEST.devices }, (_, d) => `ingest-${String(d).padStart(4, '0')}`);
+    await fleet.connect(url, ids, `${label} devices`);
+    await fleet.prepareIngest(INGEST.batches, INGEST.pointsPerBatch);
+    progress(`${label}: ${ids.length} devices connected, publishing ${TOTAL_MESSAGES} messages / ${TOTAL_POINTS} points`);
+    const publishing = fleet.ingest(INGEST.window);
+    let lastReport = performance.now();
+    await waitUntil(
+      async () => {
+        const n = await stored();
+        if (performance.now() - lastReport > 2000) (lastReport = performance.now()), progress(`${label}: ${n}/${TOTAL_POINTS} points stored`);
+        return n >= TOTAL_POINTS;
+      },
+      180_000,
+      `${label} to store ${TOTAL_POINTS} points`,
+      1,
+    );
+    const doneAbs = absNow();
+    const { firstPublishAbs, allAckedAbs } = await publishing;
+    const seconds = (doneAbs - firstPublishAbs) / 1000;
+    return {
+      points: TOTAL_POINTS,
+      messages: TOTAL_MESSAGES,
+      seconds,
+      pointsPerS: TOTAL_POINTS / seconds,
+      messagesPerS: TOTAL_MESSAGES / seconds,
+      allAckedS: (allAckedAbs - firstPublishAbs) / 1000,
+    };
+  } finally {
+    await fleet.end();
+  }
 }
 
-/** Publishes the workload from one client per device and waits until `done()`; times from first publish. */
-async function drive(url: string, label: string, done: () => Promise<number>): Promise<IngestFigures> {
-  const work = workload();
-  const clients: MqttClient[] = await Promise.all(work.map((w) => connect(url, w.deviceId)));
-  progress(`${label}: ${clients.length} devices connected, publishing ${TOTAL_MESSAGES} messages / ${TOTAL_POINTS} points`);
-  const started = performance.now();
-  let allAckedS = NaN;
-  const publishing = Promise.all(work.map((w, i) => publishWindowed(clients[i]!, TOPICS.telemetry(w.deviceId), w.payloads, INGEST.window))).then(() => {
-    allAckedS = (performance.now() - started) / 1000;
-  });
-  let lastReport = started;
-  await waitUntil(
-    async () => {
-      const stored = await done();
-      if (performance.now() - lastReport > 2000) (lastReport = performance.now()), progress(`${label}: ${stored}/${TOTAL_POINTS} points stored`);
-      return stored >= TOTAL_POINTS;
-    },
-    180_000,
-    `${label} to store ${TOTAL_POINTS} points`,
-    2,
-  );
-  const seconds = (performance.now() - started) / 1000;
-  await publishing;
-  await endMany(clients);
-  return {
-    points: TOTAL_POINTS,
-    messages: TOTAL_MESSAGES,
-    seconds,
-    pointsPerS: TOTAL_POINTS / seconds,
-    messagesPerS: TOTAL_MESSAGES / seconds,
-    allAckedS,
-  };
-}
-
-export async function benchPlatformIngest(): Promise<IngestFigures & { storedPoints: number; rejected: number; dropped: number }> {
+export async function benchPlatformIngest(): Promise<IngestFigures & { storedPoints: number; chunks: number; rejected: number; dropped: number }> {
   const bp = await startPlatform();
   try {
     const { metrics, store } = bp.platform;
@@ -81,14 +72,18 @@ export async function benchPlatformIngest(): Promise<IngestFigures & { storedPoi
     const rejected = await counterValue(metrics.messagesRejected);
     const dropped = await counterValue(metrics.pointsDropped);
     progress(`platform ingest: ${counts.points} points in ${counts.chunks} chunks, ${counts.trips} trips; rejected ${rejected}, dropped ${dropped}`);
-    return { ...figures, storedPoints: counts.points, rejected, dropped };
+    return { ...figures, storedPoints: counts.points, chunks: counts.chunks, rejected, dropped };
   } finally {
     await bp.stop();
   }
 }
 
-/** The ceiling: Aedes + one QoS 1 subscriber that parses and inserts each message in its own FULL-synchronous transaction. */
-export async function benchCeilingIngest(): Promise<IngestFigures> {
+/**
+ * The ceiling: Aedes + one QoS 1 subscriber that parses each message and inserts its points, one row
+ * per point, in a FULL-synchronous WAL database: one transaction per message, or (`group`) one per
+ * turn of the event loop for every message that arrived in it, as the platform's bus does.
+ */
+export async function benchCeilingIngest(commit: 'per-message' | 'group'): Promise<IngestFigures> {
   const dir = mkdtempSync(join(os.tmpdir(), 'tripline-bench-ceiling-'));
   const db = new Database(join(dir, 'ceiling.db'));
   db.pragma('journal_mode = WAL');
@@ -96,9 +91,16 @@ export async function benchCeilingIngest(): Promise<IngestFigures> {
   db.exec('CREATE TABLE points (device_id TEXT NOT NULL, ts_ms INTEGER NOT NULL, lat REAL NOT NULL, lon REAL NOT NULL, speed_mps REAL, heading_deg REAL)');
   const insert = db.prepare('INSERT INTO points VALUES (?, ?, ?, ?, ?, ?)');
   let rows = 0;
-  const insertMessage = db.transaction((deviceId: string, points: Array<{ ts: number; lat: number; lon: number; speed?: number; heading?: number }>) => {
-    for (const p of points) insert.run(deviceId, p.ts, p.lat, p.lon, p.speed ?? null, p.heading ?? null);
+  type Row = { ts: number; lat: number; lon: number; speed?: number; heading?: number };
+  const insertMessages = db.transaction((messages: Array<[string, Row[]]>) => {
+    for (const [deviceId, points] of messages) for (const p of points) insert.run(deviceId, p.ts, p.lat, p.lon, p.speed ?? null, p.heading ?? null);
   });
+  let queued: Array<[string, Row[]]> = [];
+  const flush = (): void => {
+    insertMessages(queued);
+    for (const [, points] of queued) rows += points.length;
+    queued = [];
+  };
 
   const aedes = await Aedes.createBroker();
   const server = createServer(aedes.handle);
@@ -107,13 +109,14 @@ export async function benchCeilingIngest(): Promise<IngestFigures> {
   const url = `mqtt://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
   const sink = await connect(url, 'ceiling-sink');
   sink.on('message', (topic, payload) => {
-    const { points } = JSON.parse(payload.toString('utf8')) as { points: Array<{ ts: number; lat: number; lon: number }> };
-    insertMessage(topic.split('/')[1]!, points);
-    rows += points.length;
+    const { points } = JSON.parse(payload.toString('utf8')) as { points: Row[] };
+    queued.push([topic.split('/')[1]!, points]);
+    if (commit === 'per-message') flush();
+    else if (queued.length === 1) setImmediate(flush);
   });
   await sink.subscribeAsync('tripline/+/telemetry', { qos: 1 });
   try {
-    return await drive(url, 'ceiling ingest', async () => rows);
+    return await drive(url, `ceiling ingest (${commit} commit)`, async () => rows);
   } finally {
     await sink.endAsync();
     await new Promise<void>((resolve) => aedes.close(() => resolve()));

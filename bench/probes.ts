@@ -1,8 +1,9 @@
 /** Probe trips: publish a short drive, then time its last message until the trip is completed in each store. */
+import type { MqttClient } from 'mqtt';
 import type { TelemetryPoint } from '../src/domain/point.js';
 import { TOPICS, toWire } from '../src/functions/ingest/wireFormat.js';
 import type { EmbeddedPlatform } from '../src/runtime/embedded.js';
-import { connect, percentile, round, sleep, Track } from './support.js';
+import { percentile, round, sleep, type Track } from './support.js';
 
 export interface ProbeTiming {
   /** Last message published until its PUBACK (durable on the bus). */
@@ -60,30 +61,26 @@ export class CompletionWatcher {
   }
 }
 
+const lastTsOf = new Map<string, number>();
+
 /**
- * Connects as `deviceId`, drives `movingPoints` 1 Hz fixes (ending about now) in batches, then
- * publishes the ignition-off point and times it. The trip id is `${deviceId}.${first point ts}`.
+ * With an already connected device: drives `movingPoints` 1 Hz fixes (ending about now) in
+ * batches, then publishes the ignition-off point and times it from just before that publish.
+ * The trip id is `${deviceId}.${first point ts}`. A device can run several probes one after another.
  */
-export async function runProbe(
-  mqttUrl: string,
-  watcher: CompletionWatcher,
-  deviceId: string,
-  track: Track,
-  movingPoints: number,
-  batchSize: number,
-): Promise<ProbeTiming> {
-  const client = await connect(mqttUrl, deviceId);
+export async function runProbe(client: MqttClient, watcher: CompletionWatcher, deviceId: string, track: Track, movingPoints: number, batchSize: number): Promise<ProbeTiming> {
   const topic = TOPICS.telemetry(deviceId);
-  const firstTs = Date.now() - movingPoints * 1000;
+  const firstTs = Math.max(Date.now() - movingPoints * 1000, (lastTsOf.get(deviceId) ?? 0) + 1000);
   const moving: TelemetryPoint[] = Array.from({ length: movingPoints }, (_, i) => track.at(firstTs + i * 1000));
   for (let i = 0; i < moving.length; i += batchSize) {
     await client.publishAsync(topic, JSON.stringify({ points: moving.slice(i, i + batchSize).map(toWire) }), { qos: 1 });
   }
-  const last = JSON.stringify({ points: [toWire(track.at(firstTs + movingPoints * 1000, { speedMps: 0, ignition: false }))] });
+  const lastTs = firstTs + movingPoints * 1000;
+  lastTsOf.set(deviceId, lastTs);
+  const last = JSON.stringify({ points: [toWire(track.at(lastTs, { speedMps: 0, ignition: false }))] });
   const t0 = performance.now();
   const acked = client.publishAsync(topic, last, { qos: 1 }).then(() => performance.now() - t0);
   const [ackMs, done] = await Promise.all([acked, watcher.watch(`${deviceId}.${firstTs}`, t0)]);
-  await client.endAsync();
   return { ackMs, ...done };
 }
 

@@ -1,39 +1,20 @@
-/** Small helpers shared by the pipeline benchmark: machine facts, progress, percentiles, platforms, clients, tracks. */
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import { join } from 'node:path';
-import Database from 'better-sqlite3';
+/** Light helpers shared by the benchmark's main thread and its fleet worker: progress, percentiles, MQTT clients, tracks. */
+import { performance } from 'node:perf_hooks';
+import { isMainThread, workerData } from 'node:worker_threads';
 import { connectAsync, type MqttClient } from 'mqtt';
-import type { Counter } from 'prom-client';
 import { destination } from '../src/domain/geo.js';
 import type { TelemetryPoint } from '../src/domain/point.js';
-import { loadConfig } from '../src/runtime/config.js';
-import { startEmbedded, type EmbeddedPlatform } from '../src/runtime/embedded.js';
-import { createLogger } from '../src/runtime/logger.js';
 
-const benchStart = performance.now();
+/** A high-resolution clock comparable across threads (each thread's performance.now() has its own origin). */
+export const absNow = (): number => performance.timeOrigin + performance.now();
+/** When the benchmark started; the fleet worker gets the main thread's start so progress lines share one clock. */
+export const benchStartAbs: number = isMainThread ? absNow() : ((workerData as { benchStartAbs?: number } | null)?.benchStartAbs ?? absNow());
 /** Progress goes to stderr so stdout holds only the figures. */
 export function progress(message: string): void {
-  process.stderr.write(`[bench +${((performance.now() - benchStart) / 1000).toFixed(1)}s] ${message}\n`);
+  process.stderr.write(`[${isMainThread ? 'bench' : 'fleet'} +${((absNow() - benchStartAbs) / 1000).toFixed(1)}s] ${message}\n`);
 }
 
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-export function machine(synchronous: string) {
-  const cpus = os.cpus();
-  const db = new Database(':memory:');
-  const sqliteVersion = (db.prepare('SELECT sqlite_version() AS v').get() as { v: string }).v;
-  db.close();
-  return {
-    cpu: cpus[0]?.model ?? 'unknown',
-    cores: cpus.length,
-    memGiB: Math.round((os.totalmem() / 2 ** 30) * 10) / 10,
-    node: process.version,
-    sqlite: sqliteVersion,
-    synchronous,
-    tmpdir: os.tmpdir(),
-  };
-}
 
 /** Nearest-rank percentile of an unsorted sample. */
 export function percentile(values: readonly number[], p: number): number {
@@ -44,10 +25,6 @@ export function percentile(values: readonly number[], p: number): number {
 
 export const round = (value: number, digits = 1): number => Math.round(value * 10 ** digits) / 10 ** digits;
 
-export async function counterValue(counter: Counter<string>): Promise<number> {
-  return (await counter.get()).values.reduce((sum, v) => sum + v.value, 0);
-}
-
 /** Polls until the check is true; throws after the timeout so a stuck pipeline fails loudly instead of hanging. */
 export async function waitUntil(check: () => boolean | Promise<boolean>, timeoutMs: number, what: string, pollMs = 5): Promise<void> {
   const deadline = performance.now() + timeoutMs;
@@ -55,27 +32,6 @@ export async function waitUntil(check: () => boolean | Promise<boolean>, timeout
     if (performance.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await sleep(pollMs);
   }
-}
-
-export interface BenchPlatform {
-  platform: EmbeddedPlatform;
-  mqttUrl: string;
-  stop: () => Promise<void>;
-}
-
-/** The embedded platform with its defaults (synchronous FULL), on free ports in a temporary folder. */
-export async function startPlatform(): Promise<BenchPlatform> {
-  const dataDir = mkdtempSync(join(os.tmpdir(), 'tripline-bench-'));
-  const config = loadConfig({ mqttPort: 0, httpPort: 0, dataDir, logLevel: 'silent' }, {});
-  const platform = await startEmbedded(config, createLogger(config.logLevel));
-  return {
-    platform,
-    mqttUrl: `mqtt://127.0.0.1:${platform.mqttPort}`,
-    stop: async () => {
-      await platform.stop();
-      rmSync(dataDir, { recursive: true, force: true });
-    },
-  };
 }
 
 export function connect(url: string, clientId: string): Promise<MqttClient> {
@@ -103,17 +59,6 @@ export async function publishWindowed(client: MqttClient, topic: string, payload
     while (next < payloads.length) await client.publishAsync(topic, payloads[next++]!, { qos: 1 });
   };
   await Promise.all(Array.from({ length: window }, lane));
-}
-
-/** Heap in use after full garbage collections; null when node was started without --expose-gc. */
-export async function heapAfterGc(): Promise<number | null> {
-  const gc = (globalThis as { gc?: () => void }).gc;
-  if (!gc) return null;
-  for (let i = 0; i < 3; i++) {
-    gc();
-    await new Promise((resolve) => setImmediate(resolve));
-  }
-  return process.memoryUsage().heapUsed;
 }
 
 /** Deterministic pseudo-random numbers (mulberry32), so every run drives the same tracks. */
