@@ -34,7 +34,8 @@ export interface WriteStore {
   loadStates(deviceIds: string[]): Promise<Map<string, DeviceTripState>>;
   /** All device states with an open trip (for the live-trip watchdog after a restart). */
   openTripStates(): Promise<DeviceTripState[]>;
-  commit(effects: BatchEffects): Promise<void>;
+  /** Writes the effects of one or more partitions' batches, with their offsets, in one transaction. */
+  commit(batches: BatchEffects[]): Promise<void>;
   trip(tenantId: string, tripId: string): Promise<TripSummary | null>;
   points(deviceId: string, fromMs: number, toMs: number): Promise<TelemetryPoint[]>;
   counts(): Promise<{ trips: number; chunks: number; points: number }>;

@@ -72,24 +72,28 @@ export class SqliteWriteStore implements WriteStore, ChangeFeed {
     return (this.stmt.selectOpenStates.all() as Array<{ state: string }>).map((row) => JSON.parse(row.state) as DeviceTripState);
   }
 
-  async commit(effects: BatchEffects): Promise<void> {
+  async commit(batches: BatchEffects[]): Promise<void> {
     const now = Date.now();
     this.db.transaction(() => {
-      for (const chunk of effects.chunks) {
-        this.stmt.insertChunk.run(chunk.deviceId, chunk.firstMs, chunk.lastMs, chunk.points.length, encodeChunk(chunk.points));
-      }
-      for (const trip of effects.trips) {
-        const current = this.stmt.tripVersion.get(trip.tripId) as { version: number } | undefined;
-        const version = (current?.version ?? 0) + 1;
-        const doc = JSON.stringify(trip);
-        this.stmt.upsertTrip.run(trip.tripId, trip.tenantId, version, doc);
-        this.stmt.insertOutbox.run(trip.tripId, version, now, doc);
-      }
-      for (const state of effects.states) {
-        this.stmt.upsertState.run(state.deviceId, state.trip ? 1 : 0, JSON.stringify(state));
-      }
-      this.stmt.upsertCursor.run(effects.partition, effects.offset);
+      for (const effects of batches) this.write(effects, now);
     })();
+  }
+
+  private write(effects: BatchEffects, now: number): void {
+    for (const chunk of effects.chunks) {
+      this.stmt.insertChunk.run(chunk.deviceId, chunk.firstMs, chunk.lastMs, chunk.points.length, encodeChunk(chunk.points));
+    }
+    for (const trip of effects.trips) {
+      const current = this.stmt.tripVersion.get(trip.tripId) as { version: number } | undefined;
+      const version = (current?.version ?? 0) + 1;
+      const doc = JSON.stringify(trip);
+      this.stmt.upsertTrip.run(trip.tripId, trip.tenantId, version, doc);
+      this.stmt.insertOutbox.run(trip.tripId, version, now, doc);
+    }
+    for (const state of effects.states) {
+      this.stmt.upsertState.run(state.deviceId, state.trip ? 1 : 0, JSON.stringify(state));
+    }
+    this.stmt.upsertCursor.run(effects.partition, effects.offset);
   }
 
   async trip(tenantId: string, tripId: string): Promise<TripSummary | null> {
