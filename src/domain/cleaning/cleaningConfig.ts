@@ -1,0 +1,47 @@
+/**
+ * Thresholds of point cleaning, one object, each with why. Modelled on Traccar's position filters
+ * (filter.invalid, filter.zero, filter.future, filter.past, filter.accuracy, filter.duplicate,
+ * filter.maxSpeed), plus a reorder window so late points are merged rather than dropped.
+ */
+export const CLEANING_REASONS = ['invalid', 'null_island', 'future', 'past', 'poor_accuracy', 'duplicate', 'out_of_order', 'teleport'] as const;
+export type CleaningReason = (typeof CLEANING_REASONS)[number];
+
+export interface CleaningConfig {
+  /** |lat| and |lon| both below this is (0,0), "null island": a receiver's placeholder, not a fix. */
+  nullIslandEpsDeg: number;
+  /** Fixes this far ahead of their arrival are a wrong device clock. GPS time is exact; 5 min allows for RTC drift and server skew. */
+  maxFutureS: number;
+  /**
+   * Fixes this far behind their arrival are rejected; 0 disables the check. Disabled by default:
+   * replays of old recordings and devices unloading a day's backlog after a dead zone are legitimate.
+   */
+  maxPastS: number;
+  /** Reported horizontal accuracy worse than this is a cell or Wi-Fi position, too coarse for driving. */
+  maxAccuracyM: number;
+  /** Implied speed from the last accepted fix above this is a jump: 90 m/s = 324 km/h, beyond any insured road car. */
+  maxImpliedSpeedMps: number;
+  /** Implied speed is judged only over gaps up to this; after longer gaps the car may truly be elsewhere (towed, ferried). */
+  teleportMaxGapS: number;
+  /** After this many consecutive jumps the anchor, not the new fixes, was wrong: the next one is accepted as the new anchor. */
+  teleportRunToReanchor: number;
+  /** Points wait this long (in device time) for late ones, then leave in timestamp order. */
+  reorderWindowS: number;
+  /** At most this many points wait; beyond it the oldest leave early (memory stays bounded). */
+  maxHeldPoints: number;
+  /** How many released timestamps and seqs are remembered to recognise a resent point as a duplicate. */
+  duplicateMemory: number;
+}
+
+export const DEFAULT_CLEANING_CONFIG: CleaningConfig = {
+  nullIslandEpsDeg: 1e-6,
+  maxFutureS: 300,
+  maxPastS: 0,
+  maxAccuracyM: 100,
+  maxImpliedSpeedMps: 90,
+  teleportMaxGapS: 300,
+  teleportRunToReanchor: 5,
+  reorderWindowS: 2,
+  maxHeldPoints: 600,
+  // Two minutes at 1 Hz: an MQTT QoS 1 resend arrives within seconds.
+  duplicateMemory: 120,
+};

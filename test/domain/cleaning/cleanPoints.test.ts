@@ -1,0 +1,161 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import {
+  DEFAULT_CLEANING_CONFIG as CONFIG,
+  cleanPoints,
+  flushCleaning,
+  initialCleanState,
+  type CleanState,
+  type CleaningConfig,
+  type Rejection,
+} from '../../../src/domain/cleaning/cleanPoints.js';
+import { destination } from '../../../src/domain/geo.js';
+import type { TelemetryPoint } from '../../../src/domain/point.js';
+import { readNdsCsv } from '../../../src/sim/ndsCsv.js';
+
+const T0 = Date.UTC(2026, 10, 24, 8, 0, 0);
+const START = { lat: 50.85, lon: 4.35 };
+
+/** 1 Hz points driving north at 15 m/s, seq = second. */
+function track(seconds: number, fromS = 0): TelemetryPoint[] {
+  return Array.from({ length: seconds }, (_, i) => {
+    const s = fromS + i;
+    const { lat, lon } = destination(START.lat, START.lon, 0, 15 * s);
+    return { tsMs: T0 + s * 1000, lat, lon, speedMps: 15, seq: s };
+  });
+}
+
+/** Feeds batches (each received at its newest point's time) and flushes at the end. */
+function run(batches: TelemetryPoint[][], config: CleaningConfig = CONFIG, state: CleanState = initialCleanState()) {
+  const accepted: TelemetryPoint[] = [];
+  const rejected: Rejection[] = [];
+  for (const batch of batches) {
+    const receivedAtMs = Math.max(T0, ...batch.map((p) => (Number.isFinite(p.tsMs) ? p.tsMs : 0)));
+    const result = cleanPoints(state, batch, receivedAtMs, config);
+    state = result.state;
+    accepted.push(...result.accepted);
+    rejected.push(...result.rejected);
+  }
+  const end = flushCleaning(state, config);
+  return { accepted: [...accepted, ...end.accepted], rejected: [...rejected, ...end.rejected], state: end.state };
+}
+
+const secondsOf = (points: TelemetryPoint[]) => points.map((p) => (p.tsMs - T0) / 1000);
+const reasons = (rejected: Rejection[]) => rejected.map((r) => r.reason);
+
+test('in-order points wait for the reorder window, then leave; flush releases the rest', () => {
+  const first = cleanPoints(initialCleanState(), track(5), T0 + 4000, CONFIG);
+  assert.deepEqual(secondsOf(first.accepted), [0, 1, 2]); // 3 and 4 are within 2 s of the newest
+  assert.deepEqual(secondsOf(first.state.held), [3, 4]);
+  assert.deepEqual(secondsOf(flushCleaning(first.state).accepted), [3, 4]);
+});
+
+test('a late batch within the window is merged in timestamp order', () => {
+  const points = track(8);
+  const { accepted, rejected } = run([[points[0]!, points[1]!, points[3]!], [points[2]!], points.slice(4)]);
+  assert.deepEqual(secondsOf(accepted), [0, 1, 2, 3, 4, 5, 6, 7]);
+  assert.deepEqual(rejected, []);
+});
+
+test('a point older than what already left is out_of_order; a resent one is a duplicate', () => {
+  const points = track(10);
+  const late = { ...points[1]!, seq: 101, tsMs: T0 + 1500 };
+  const { accepted, rejected } = run([points, [late, points[2]!, { ...points[9]!, tsMs: T0 + 9999 }]]);
+  assert.equal(accepted.length, 10);
+  assert.deepEqual(reasons(rejected), ['out_of_order', 'duplicate', 'duplicate']); // same ts; then same seq
+});
+
+test('each bad fix is rejected under its own reason', () => {
+  const [a, b, c] = track(3);
+  const bad: TelemetryPoint[] = [
+    { ...a!, lat: Number.NaN, seq: 50 },
+    { ...a!, lat: 0, lon: 0.0000001, seq: 51 },
+    { ...a!, tsMs: T0 + 301_000 + 2000, seq: 52 },
+    { ...a!, tsMs: T0 + 500, accuracyM: 150, seq: 53 },
+  ];
+  const result = cleanPoints(initialCleanState(), [a!, b!, c!, ...bad], T0 + 2000, CONFIG);
+  assert.deepEqual(reasons(result.rejected), ['invalid', 'null_island', 'future', 'poor_accuracy']);
+  assert.equal(result.accepted.length + flushCleaning(result.state).accepted.length, 3);
+});
+
+test('past fixes are kept by default (replays are legitimate) and rejected when maxPastS is set', () => {
+  const old = track(3).map((p) => ({ ...p, tsMs: p.tsMs - 86_400_000 }));
+  assert.equal(run([old]).accepted.length, 3);
+  const strict = { ...CONFIG, maxPastS: 3600 };
+  const result = cleanPoints(initialCleanState(), old, T0, strict);
+  assert.deepEqual(reasons(result.rejected), ['past', 'past', 'past']);
+});
+
+test('a single jump is a teleport; the track resumes after it', () => {
+  const points = track(6);
+  points[3] = { ...points[3]!, lat: points[3]!.lat + 0.1 }; // 11 km in one second
+  const { accepted, rejected } = run([points]);
+  assert.deepEqual(secondsOf(accepted), [0, 1, 2, 4, 5]);
+  assert.deepEqual(reasons(rejected), ['teleport']);
+});
+
+test('when the anchor was the bad fix, a run of more than 5 jumps re-anchors', () => {
+  const points = track(10);
+  points[0] = { ...points[0]!, lon: points[0]!.lon + 0.2 }; // the first fix is the wild one
+  const { accepted, rejected } = run([points]);
+  assert.deepEqual(reasons(rejected), Array(5).fill('teleport'));
+  assert.deepEqual(secondsOf(accepted), [0, 6, 7, 8, 9]);
+});
+
+test('a jump after a long gap is not judged: the car may have been moved', () => {
+  const points = [...track(2), { ...track(1, 400)[0]!, lat: 51.5 }];
+  assert.equal(run([points]).accepted.length, 3);
+});
+
+test('the buffer stays bounded: beyond maxHeldPoints the oldest leave early', () => {
+  const config = { ...CONFIG, reorderWindowS: 10_000 };
+  const result = cleanPoints(initialCleanState(), track(1000), T0 + 1_000_000, config);
+  assert.equal(result.state.held.length, config.maxHeldPoints);
+  assert.deepEqual(secondsOf(result.accepted), Array.from({ length: 400 }, (_, i) => i));
+});
+
+test('every point is accounted for once; state survives JSON; batching does not change the outcome', () => {
+  const clean = track(120);
+  const messy: TelemetryPoint[] = [];
+  clean.forEach((p, i) => {
+    messy.push(p);
+    if (i % 7 === 0) messy.push({ ...p }); // resend
+    if (i % 11 === 0) messy.push({ ...p, lat: 0, lon: 0, tsMs: p.tsMs + 1, seq: 10_000 + i });
+    if (i % 13 === 0) messy.push({ ...p, tsMs: p.tsMs + 400, seq: 20_000 + i, lat: p.lat + 1 }); // jump
+  });
+  // Swap neighbours so some arrive late within the window.
+  for (let i = 5; i + 1 < messy.length; i += 9) [messy[i], messy[i + 1]] = [messy[i + 1]!, messy[i]!];
+
+  const whole = run([messy]);
+  assert.equal(whole.accepted.length + whole.rejected.length, messy.length);
+  assert.deepEqual(secondsOf(whole.accepted), secondsOf(clean));
+
+  // The same stream in batches of 5, with the state checkpointed as JSON between batches.
+  let state = initialCleanState();
+  const accepted: TelemetryPoint[] = [];
+  const rejected: Rejection[] = [];
+  for (let i = 0; i < messy.length; i += 5) {
+    const batch = messy.slice(i, i + 5);
+    const result = cleanPoints(state, batch, Math.max(...batch.map((p) => p.tsMs)), CONFIG);
+    state = JSON.parse(JSON.stringify(result.state)) as CleanState;
+    accepted.push(...result.accepted);
+    rejected.push(...result.rejected);
+  }
+  const end = flushCleaning(state, CONFIG);
+  assert.deepEqual(secondsOf([...accepted, ...end.accepted]), secondsOf(whole.accepted));
+  assert.deepEqual(reasons([...rejected, ...end.rejected]).sort(), reasons(whole.rejected).sort());
+});
+
+test('cleaning does not touch its input state (pure)', () => {
+  const state = initialCleanState();
+  const before = JSON.stringify(state);
+  cleanPoints(state, track(5), T0 + 5000, CONFIG);
+  assert.equal(JSON.stringify(state), before);
+});
+
+test('the 28 real nds drives lose no point', async () => {
+  const rows = await readNdsCsv(new URL('../../../../test/fixtures/nds/nds_data.csv.gz', import.meta.url));
+  const { accepted, rejected } = run(rows.map((r) => [r.point]));
+  assert.deepEqual(rejected, []);
+  assert.equal(accepted.length, rows.length);
+});
