@@ -70,7 +70,7 @@ export async function benchPlatformIngest(): Promise<IngestFigures & { storedPoi
     const figures = await drive(bp.mqttUrl, 'platform ingest', () => counterValue(metrics.pointsStored));
     const counts = await store.counts();
     const rejected = await counterValue(metrics.messagesRejected);
-    const dropped = await counterValue(metrics.pointsDropped);
+    const dropped = await counterValue(metrics.pointsFiltered);
     progress(`platform ingest: ${counts.points} points in ${counts.chunks} chunks, ${counts.trips} trips; rejected ${rejected}, dropped ${dropped}`);
     return { ...figures, storedPoints: counts.points, chunks: counts.chunks, rejected, dropped };
   } finally {

@@ -18,6 +18,10 @@ export interface TelemetryPoint {
   gyroRadps?: Vector3;
   ignition?: boolean;
   seq?: number;
+  /** A posted limit the device read itself (sign recognition, its own map); it wins over map data. */
+  speedLimitMps?: number;
+  /** The device saw the driver handle the phone at this instant. */
+  phoneUse?: boolean;
 }
 
 /** Idempotency key of a point: the device sequence number when it sends one, else its timestamp. */

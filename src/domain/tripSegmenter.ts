@@ -1,6 +1,9 @@
+import { initialCleanState, type CleanState } from './cleaning/cleanPoints.js';
+import { initialDetectorsState, type DetectorsState } from './events/detectors.js';
+import type { DrivingEvent, DrivingEventType } from './events/drivingEvent.js';
 import { haversineM } from './geo.js';
 import type { TelemetryPoint } from './point.js';
-import { tripIdOf, type TripSummary } from './trip.js';
+import { tripIdOf, type TripExposure, type TripSummary } from './trip.js';
 import type { TripConfig } from './tripConfig.js';
 
 /** Running totals of an open trip; a plain object so it checkpoints as JSON. */
@@ -17,6 +20,10 @@ export interface TripAccumulator {
   bbox: [number, number, number, number];
   hasMoved: boolean;
   lastMovingMs: number | null;
+  events: DrivingEvent[];
+  eventCounts: Partial<Record<DrivingEventType, number>>;
+  exposure: TripExposure;
+  timeZone: string | null;
 }
 
 export interface DeviceTripState {
@@ -24,6 +31,10 @@ export interface DeviceTripState {
   vehicleId: string;
   tenantId: string;
   lastPointMs: number | null;
+  /** When the newest message of this device was received: the token the live-trip watchdog checks. */
+  lastMessageAtMs: number | null;
+  cleaning: CleanState;
+  detectors: DetectorsState;
   trip: TripAccumulator | null;
   /** The open trip as it stood at its last moving point: what an idle timeout closes. */
   atLastMove: TripAccumulator | null;
@@ -36,7 +47,10 @@ export interface SegmentStep {
 }
 
 export function initialState(deviceId: string, vehicleId: string, tenantId: string): DeviceTripState {
-  return { deviceId, vehicleId, tenantId, lastPointMs: null, trip: null, atLastMove: null };
+  return {
+    deviceId, vehicleId, tenantId, lastPointMs: null, lastMessageAtMs: null,
+    cleaning: initialCleanState(), detectors: initialDetectorsState(), trip: null, atLastMove: null,
+  };
 }
 
 /**
@@ -79,10 +93,10 @@ export function advance(prev: DeviceTripState, point: TelemetryPoint, config: Tr
   return { state, changes };
 }
 
-/** Closes a live trip whose device went silent, if no point arrived since the check was scheduled. */
-export function closeIfSilent(prev: DeviceTripState, lastPointMs: number): SegmentStep {
+/** Closes a live trip whose device went silent. The caller checks that nothing arrived since the check was scheduled. */
+export function closeIfSilent(prev: DeviceTripState): SegmentStep {
   const changes: TripSummary[] = [];
-  if (!prev.trip || prev.lastPointMs !== lastPointMs) return { state: prev, changes };
+  if (!prev.trip) return { state: prev, changes };
   const state = { ...prev };
   closeTrip(state, 'live_timeout', changes);
   return { state, changes };
@@ -113,6 +127,14 @@ export function summarise(
     pointCount: trip.pointCount,
     bbox: [...trip.bbox],
     endReason,
+    events: trip.events,
+    eventCounts: { ...trip.eventCounts },
+    exposure: { ...trip.exposure },
+    startPlace: null,
+    endPlace: null,
+    timeZone: trip.timeZone,
+    score: null,
+    enrichmentFailures: [],
   };
 }
 
@@ -137,6 +159,10 @@ function openTrip(deviceId: string, point: TelemetryPoint): TripAccumulator {
     bbox: [point.lon, point.lat, point.lon, point.lat],
     hasMoved: false,
     lastMovingMs: null,
+    events: [],
+    eventCounts: {},
+    exposure: { movingS: 0, nightS: 0, rushHourS: 0, speedingS: 0 },
+    timeZone: null,
   };
 }
 

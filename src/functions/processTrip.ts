@@ -1,57 +1,66 @@
-import { advance, closeIfSilent, initialState, type DeviceTripState } from '../domain/tripSegmenter.js';
+import type { CleaningReason } from '../domain/cleaning/cleanPoints.js';
+import { onPoints, onSilence, type StreamStep } from '../domain/deviceStream.js';
+import type { PipelineConfig } from '../domain/pipelineConfig.js';
 import type { TripSummary } from '../domain/trip.js';
-import type { TripConfig } from '../domain/tripConfig.js';
+import type { Enricher, TripContext } from '../domain/tripContext.js';
+import { initialState, type DeviceTripState } from '../domain/tripSegmenter.js';
 import type { BusRecord } from '../ports/eventBus.js';
 import type { BatchEffects, PointChunk } from '../ports/writeStore.js';
 
 export interface ProcessOutcome {
   effects: BatchEffects;
-  /** Points not stored because the device had already sent a point at or after their time. */
-  dropped: { duplicate: number; out_of_order: number };
+  /** Points filtered out by cleaning, by reason: counted, never stored, never scored. */
+  filtered: Partial<Record<CleaningReason, number>>;
+  enrichmentFailures: Partial<Record<Enricher, number>>;
   pointsAccepted: number;
+  alerts: StreamStep['alerts'];
 }
 
 /**
- * Runs one partition's batch of bus records through the per-device trip state machines.
- * Pure: the caller loads the states of the batch's devices and commits the effects
- * together with the bus offset, so a replay after a crash starts from the same state.
+ * Runs one partition's batch of bus records through each device's pipeline (cleaning,
+ * detection, segmentation, enrichment, scoring). Pure given the context's lookups: the caller
+ * loads the states of the batch's devices and commits the effects together with the bus
+ * offset, so a replay after a crash starts from the same state and changes nothing.
  */
-export function processBatch(records: BusRecord[], loaded: ReadonlyMap<string, DeviceTripState>, config: TripConfig): ProcessOutcome {
+export function processBatch(
+  records: BusRecord[],
+  loaded: ReadonlyMap<string, DeviceTripState>,
+  config: PipelineConfig,
+  context: TripContext,
+): ProcessOutcome {
   const states = new Map(loaded);
   const chunks = new Map<string, PointChunk>();
   const trips = new Map<string, TripSummary>();
-  const dropped = { duplicate: 0, out_of_order: 0 };
-  let pointsAccepted = 0;
+  const outcome: Omit<ProcessOutcome, 'effects'> = { filtered: {}, enrichmentFailures: {}, pointsAccepted: 0, alerts: [] };
 
   for (const { message } of records) {
+    let step: StreamStep;
     if (message.kind === 'silence') {
       const state = states.get(message.deviceId);
-      if (!state) continue;
-      const step = closeIfSilent(state, message.lastPointMs);
-      states.set(message.deviceId, step.state);
-      for (const trip of step.changes) trips.set(trip.tripId, trip);
-      continue;
+      // A message arrived after the watchdog looked: the device is not silent after all.
+      if (!state || state.lastMessageAtMs !== message.lastMessageAtMs) continue;
+      step = onSilence(state, config, context);
+    } else {
+      const state = states.get(message.deviceId) ?? initialState(message.deviceId, message.vehicleId, message.tenantId);
+      step = onPoints(state, message.points, message.receivedAtMs, config, context);
     }
-    let state = states.get(message.deviceId) ?? initialState(message.deviceId, message.vehicleId, message.tenantId);
-    for (const point of message.points) {
-      if (state.lastPointMs !== null && point.tsMs <= state.lastPointMs) {
-        dropped[point.tsMs === state.lastPointMs ? 'duplicate' : 'out_of_order'] += 1;
-        continue;
-      }
-      const step = advance(state, point, config);
-      state = step.state;
-      for (const trip of step.changes) trips.set(trip.tripId, trip);
+    states.set(message.deviceId, step.state);
+    for (const trip of step.changes) trips.set(trip.tripId, trip);
+    for (const { reason } of step.rejected) outcome.filtered[reason] = (outcome.filtered[reason] ?? 0) + 1;
+    for (const enricher of step.enrichmentFailures) outcome.enrichmentFailures[enricher] = (outcome.enrichmentFailures[enricher] ?? 0) + 1;
+    outcome.alerts.push(...step.alerts);
+    for (const point of step.accepted) {
       let chunk = chunks.get(message.deviceId);
       if (!chunk) chunks.set(message.deviceId, (chunk = { deviceId: message.deviceId, firstMs: point.tsMs, lastMs: point.tsMs, points: [] }));
       chunk.points.push(point);
       chunk.lastMs = point.tsMs;
-      pointsAccepted += 1;
+      outcome.pointsAccepted += 1;
     }
-    states.set(message.deviceId, state);
   }
 
   const last = records[records.length - 1];
   return {
+    ...outcome,
     effects: {
       partition: last?.partition ?? 0,
       offset: last?.offset ?? 0,
@@ -59,7 +68,5 @@ export function processBatch(records: BusRecord[], loaded: ReadonlyMap<string, D
       trips: [...trips.values()],
       states: [...states.values()].filter((s) => s !== loaded.get(s.deviceId)),
     },
-    dropped,
-    pointsAccepted,
   };
 }

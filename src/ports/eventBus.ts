@@ -10,11 +10,11 @@ export interface PointsMessage {
   points: TelemetryPoint[];
 }
 
-/** Scheduled by the live-trip watchdog: the device has said nothing since `lastPointMs`. */
+/** Scheduled by the live-trip watchdog: the device has sent nothing since the message received at `lastMessageAtMs`. */
 export interface SilenceMessage {
   kind: 'silence';
   deviceId: string;
-  lastPointMs: number;
+  lastMessageAtMs: number;
 }
 
 export type BusMessage = PointsMessage | SilenceMessage;

@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import { SqliteBus } from '../adapters/embedded/sqliteBus.js';
 import { SqliteSearchIndex } from '../adapters/embedded/sqliteSearchIndex.js';
 import { SqliteWriteStore } from '../adapters/embedded/sqliteWriteStore.js';
+import { createTripContext } from '../adapters/enrichment/tripContext.js';
 import { startAedesBroker } from '../adapters/mqtt/aedesBroker.js';
 import { createApi } from '../api/app.js';
 import { openAuthenticator } from '../api/auth.js';
@@ -44,8 +45,17 @@ export async function startEmbedded(config: PlatformConfig, logger: Logger): Pro
   // The search store can always be rebuilt from the write store, so it need not fsync every commit.
   const search = new SqliteSearchIndex(join(config.dataDir, 'search.db'), 'NORMAL');
 
+  const context = await createTripContext(config.osmExtract ? { osmExtract: config.osmExtract } : {});
+  if (config.osmExtract) logger.info({ file: config.osmExtract, ...(context.speedLimitStats as object) }, 'speed limits loaded');
   const sync = new SyncLoop(store, search, metrics, logger);
-  const worker = new TripWorker({ bus, store, config: config.trip, metrics, logger, batchSize: 200, onCommitted: () => sync.kick() });
+  const worker = new TripWorker({
+    bus, store, config: config.pipeline, context, metrics, logger, batchSize: 200,
+    onCommitted: () => sync.kick(),
+    onAlerts: (alerts) => {
+      metrics.crashAlerts.inc(alerts.length);
+      for (const alert of alerts) logger.warn({ alert }, 'crash detected');
+    },
+  });
   await worker.start();
   sync.start();
   const stopWatchdog = startLiveTripWatchdog(bus, worker, config.liveTimeoutS * 1000);

@@ -1,7 +1,7 @@
 import type { EventBus, SilenceMessage } from '../ports/eventBus.js';
 
 export interface OpenTripSource {
-  openTrips(): Iterable<{ deviceId: string; lastPointMs: number; lastSeenWallMs: number }>;
+  openTrips(): Iterable<{ deviceId: string; lastMessageAtMs: number; lastSeenWallMs: number }>;
 }
 
 /**
@@ -15,9 +15,9 @@ export function startLiveTripWatchdog(bus: EventBus, source: OpenTripSource, sil
     const now = Date.now();
     const due: SilenceMessage[] = [];
     for (const trip of source.openTrips()) {
-      if (now - trip.lastSeenWallMs < silenceMs || requested.get(trip.deviceId) === trip.lastPointMs) continue;
-      requested.set(trip.deviceId, trip.lastPointMs);
-      due.push({ kind: 'silence', deviceId: trip.deviceId, lastPointMs: trip.lastPointMs });
+      if (now - trip.lastSeenWallMs < silenceMs || requested.get(trip.deviceId) === trip.lastMessageAtMs) continue;
+      requested.set(trip.deviceId, trip.lastMessageAtMs);
+      due.push({ kind: 'silence', deviceId: trip.deviceId, lastMessageAtMs: trip.lastMessageAtMs });
     }
     if (requested.size > 10_000) requested.clear(); // a re-request is harmless: the close is idempotent
     if (due.length > 0) void bus.append(due).catch(() => due.forEach((d) => requested.delete(d.deviceId)));

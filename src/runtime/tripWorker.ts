@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
-import type { TripConfig } from '../domain/tripConfig.js';
+import type { PipelineConfig } from '../domain/pipelineConfig.js';
+import type { TripContext } from '../domain/tripContext.js';
 import type { DeviceTripState } from '../domain/tripSegmenter.js';
 import { processBatch, type ProcessOutcome } from '../functions/processTrip.js';
 import type { EventBus } from '../ports/eventBus.js';
@@ -10,12 +11,15 @@ import { Waker } from './waker.js';
 export interface TripWorkerOptions {
   bus: EventBus;
   store: WriteStore;
-  config: TripConfig;
+  config: PipelineConfig;
+  context: TripContext;
   metrics: Metrics;
   logger: Logger;
   /** Bus messages taken from one partition per transaction. */
   batchSize: number;
   onCommitted: () => void;
+  /** Crash events, once durable: they cannot wait for the trip to end. */
+  onAlerts: (alerts: ProcessOutcome['alerts']) => void;
 }
 
 /**
@@ -27,8 +31,7 @@ export class TripWorker {
   private cursors = new Map<number, number>();
   /** The worker is the only writer of device states, so its cache stays true; it is filled from the store on a miss. */
   private readonly states = new Map<string, DeviceTripState>();
-  /** When each device with an open trip last sent a message, by the wall clock: what the live-trip watchdog reads. */
-  private readonly lastSeenWallMs = new Map<string, number>();
+  private startedAtMs = Date.now();
   /** Per partition, the bus head at the last read that found nothing newer: empty partitions are not "behind". */
   private caughtUpTo = new Map<number, number>();
   private running = false;
@@ -41,11 +44,8 @@ export class TripWorker {
 
   async start(): Promise<void> {
     this.cursors = await this.options.store.cursors();
-    const now = Date.now();
-    for (const state of await this.options.store.openTripStates()) {
-      this.states.set(state.deviceId, state);
-      this.lastSeenWallMs.set(state.deviceId, now);
-    }
+    this.startedAtMs = Date.now();
+    for (const state of await this.options.store.openTripStates()) this.states.set(state.deviceId, state);
     this.running = true;
     this.loop = this.run();
   }
@@ -71,11 +71,14 @@ export class TripWorker {
     return this.cursors;
   }
 
-  /** Devices whose trip is open, with their last point time and when they were last heard from. */
-  *openTrips(): Iterable<{ deviceId: string; lastPointMs: number; lastSeenWallMs: number }> {
-    for (const [deviceId, lastSeenWallMs] of this.lastSeenWallMs) {
-      const lastPointMs = this.states.get(deviceId)?.lastPointMs;
-      if (lastPointMs != null) yield { deviceId, lastPointMs, lastSeenWallMs };
+  /**
+   * Devices whose trip is open, with when their last message was received and when they were
+   * last heard from: a restart counts as hearing from everyone, so downtime closes no trip.
+   */
+  *openTrips(): Iterable<{ deviceId: string; lastMessageAtMs: number; lastSeenWallMs: number }> {
+    for (const [deviceId, state] of this.states) {
+      if (!state.trip || state.lastMessageAtMs === null) continue;
+      yield { deviceId, lastMessageAtMs: state.lastMessageAtMs, lastSeenWallMs: Math.max(state.lastMessageAtMs, this.startedAtMs) };
     }
   }
 
@@ -100,7 +103,7 @@ export class TripWorker {
    * load of many devices, where each batch holds only a message or two.
    */
   private async pass(): Promise<number> {
-    const { bus, store, config, metrics, batchSize } = this.options;
+    const { bus, store, config, context, metrics, batchSize } = this.options;
     const started = performance.now();
     const head = await bus.head();
     const outcomes: ProcessOutcome[] = [];
@@ -113,7 +116,7 @@ export class TripWorker {
         continue;
       }
       // Devices never span partitions, so each batch sees the states the previous ones left.
-      outcomes.push(processBatch(records, await this.statesOf(records.map((record) => record.message.deviceId)), config));
+      outcomes.push(processBatch(records, await this.statesOf(records.map((record) => record.message.deviceId)), config, context));
       processed += records.length;
       for (const { message } of records) if (message.kind === 'points') receivedAtMs.push(message.receivedAtMs);
     }
@@ -122,27 +125,23 @@ export class TripWorker {
 
     const now = Date.now();
     let tripChanges = 0;
-    for (const { effects, dropped, pointsAccepted } of outcomes) {
+    for (const { effects, filtered, enrichmentFailures, pointsAccepted, alerts } of outcomes) {
       this.cursors.set(effects.partition, effects.offset);
       for (const state of effects.states) {
         // Only devices with an open trip stay cached, so memory follows the trips driving now.
-        if (state.trip) {
-          this.states.set(state.deviceId, state);
-          this.lastSeenWallMs.set(state.deviceId, now);
-        } else {
-          this.states.delete(state.deviceId);
-          this.lastSeenWallMs.delete(state.deviceId);
-        }
+        if (state.trip) this.states.set(state.deviceId, state);
+        else this.states.delete(state.deviceId);
       }
       metrics.pointsStored.inc(pointsAccepted);
-      metrics.pointsDropped.inc({ reason: 'duplicate' }, dropped.duplicate);
-      metrics.pointsDropped.inc({ reason: 'out_of_order' }, dropped.out_of_order);
+      for (const [reason, n] of Object.entries(filtered)) metrics.pointsFiltered.inc({ reason }, n);
+      for (const [enricher, n] of Object.entries(enrichmentFailures)) metrics.enrichmentFailures.inc({ enricher }, n);
+      if (alerts.length > 0) this.options.onAlerts(alerts);
       tripChanges += effects.trips.length;
     }
     metrics.tripsChanged.inc(tripChanges);
     for (const received of receivedAtMs) metrics.ingestToStoredSeconds.observe((now - received) / 1000);
     metrics.stageSeconds.observe({ stage: 'trip_worker' }, (performance.now() - started) / 1000);
-    metrics.activeTrips.set(this.lastSeenWallMs.size);
+    metrics.activeTrips.set(this.states.size);
     if (tripChanges > 0) this.options.onCommitted();
     return processed;
   }

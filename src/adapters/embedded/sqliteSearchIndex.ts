@@ -121,8 +121,7 @@ export class SqliteSearchIndex implements SearchIndex {
   }
 }
 
-/** Place text indexed for full-text search; place names arrive with enrichment. */
+/** Place text indexed for full-text search. */
 function placesOf(trip: TripSummary): string {
-  const named = trip as TripSummary & { startPlace?: string; endPlace?: string };
-  return [named.startPlace, named.endPlace].filter(Boolean).join(' ');
+  return [trip.startPlace, trip.endPlace].filter(Boolean).join(' ');
 }

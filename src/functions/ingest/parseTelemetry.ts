@@ -100,6 +100,7 @@ function rangeProblem(p: TelemetryPoint): string | null {
   if (Math.abs(p.lat) > 90) return `lat ${p.lat} is outside [-90, 90]`;
   if (Math.abs(p.lon) > 180) return `lon ${p.lon} is outside [-180, 180]`;
   if (p.speedMps !== undefined && (p.speedMps < 0 || p.speedMps > LIMITS.maxSpeedMps)) return `speed ${p.speedMps} m/s is outside [0, ${LIMITS.maxSpeedMps}]`;
+  if (p.speedLimitMps !== undefined && (p.speedLimitMps <= 0 || p.speedLimitMps > LIMITS.maxSpeedMps)) return `speedLimit ${p.speedLimitMps} m/s is out of range`;
   if (p.headingDeg !== undefined && (p.headingDeg < 0 || p.headingDeg > 360)) return `heading ${p.headingDeg} is outside [0, 360]`;
   if (p.accuracyM !== undefined && (p.accuracyM < 0 || p.accuracyM > LIMITS.maxAccuracyM)) return `accuracy ${p.accuracyM} m is out of range`;
   const accel = p.accelMps2;

@@ -32,6 +32,8 @@ export const wirePointSchema = z.strictObject({
   gyro: vector.optional(),
   ignition: z.boolean().optional(),
   seq: z.number().int().nonnegative().optional(),
+  speedLimit: z.number().optional(),
+  phoneUse: z.boolean().optional(),
 });
 export type WirePoint = z.input<typeof wirePointSchema>;
 
@@ -62,6 +64,8 @@ export function fromWire(p: z.output<typeof wirePointSchema>): TelemetryPoint {
   if (p.gyro !== undefined) point.gyroRadps = p.gyro;
   if (p.ignition !== undefined) point.ignition = p.ignition;
   if (p.seq !== undefined) point.seq = p.seq;
+  if (p.speedLimit !== undefined) point.speedLimitMps = p.speedLimit;
+  if (p.phoneUse !== undefined) point.phoneUse = p.phoneUse;
   return point;
 }
 
@@ -75,6 +79,8 @@ export function toWire(point: TelemetryPoint): WirePoint {
   if (point.gyroRadps !== undefined) wire.gyro = point.gyroRadps;
   if (point.ignition !== undefined) wire.ignition = point.ignition;
   if (point.seq !== undefined) wire.seq = point.seq;
+  if (point.speedLimitMps !== undefined) wire.speedLimit = point.speedLimitMps;
+  if (point.phoneUse !== undefined) wire.phoneUse = point.phoneUse;
   return wire;
 }
 

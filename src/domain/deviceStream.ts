@@ -1,0 +1,124 @@
+import { cleanPoints, flushCleaning, type Rejection } from './cleaning/cleanPoints.js';
+import { chooseSpeedLimit } from './enrichment/speedLimit.js';
+import { isNight, isRushHour, localClock } from './enrichment/timeOfDay.js';
+import { flushDetectors, initialDetectorsState, stepDetectors, type EventPoint } from './events/detectors.js';
+import type { DrivingEvent } from './events/drivingEvent.js';
+import { attachEvents, finalizeTrip } from './finalizeTrip.js';
+import type { TelemetryPoint } from './point.js';
+import type { PipelineConfig } from './pipelineConfig.js';
+import type { TripSummary } from './trip.js';
+import { bestEffort, type Enricher, type TripContext } from './tripContext.js';
+import { advance, closeIfSilent, summarise, type DeviceTripState } from './tripSegmenter.js';
+
+/** What one message (or one silence) did to a device: trip changes, crash alerts, and the points kept or filtered. */
+export interface StreamStep {
+  state: DeviceTripState;
+  changes: TripSummary[];
+  /** Crash events, raised on the point that confirms them rather than at trip end. */
+  alerts: Array<DrivingEvent & { tripId: string | null; deviceId: string }>;
+  accepted: TelemetryPoint[];
+  rejected: Rejection[];
+  enrichmentFailures: Enricher[];
+}
+
+/**
+ * One device's stream of points through the whole trip pipeline: clean, look up the posted limit,
+ * detect events, segment, accumulate exposure by local time, and complete ended trips.
+ */
+export function onPoints(prev: DeviceTripState, points: TelemetryPoint[], receivedAtMs: number, config: PipelineConfig, context: TripContext): StreamStep {
+  const step = emptyStep({ ...prev, lastMessageAtMs: receivedAtMs });
+  const cleaned = cleanPoints(step.state.cleaning, points, receivedAtMs, config.cleaning);
+  let { state: cleaning, accepted, rejected } = cleaned;
+  // Ignition off ends the trip now: nothing later will arrive to release the reorder buffer.
+  if (points.some((p) => p.ignition === false)) {
+    const flushed = flushCleaning(cleaning, config.cleaning);
+    cleaning = flushed.state;
+    accepted = [...accepted, ...flushed.accepted];
+    rejected = [...rejected, ...flushed.rejected];
+  }
+  step.state = { ...step.state, cleaning };
+  step.rejected.push(...rejected);
+  for (const point of accepted) stepPoint(step, point, config, context);
+  return step;
+}
+
+/** The device went silent: release the reorder buffer and end the open trip. */
+export function onSilence(prev: DeviceTripState, config: PipelineConfig, context: TripContext): StreamStep {
+  const step = emptyStep(prev);
+  const flushed = flushCleaning(prev.cleaning, config.cleaning);
+  step.state = { ...prev, cleaning: flushed.state };
+  step.rejected.push(...flushed.rejected);
+  for (const point of flushed.accepted) stepPoint(step, point, config, context);
+  const late = flushDetectors(step.state.detectors);
+  if (step.state.trip) step.state = { ...step.state, trip: attachEvents(step.state.trip, late) };
+  const closed = closeIfSilent({ ...step.state, detectors: initialDetectorsState() });
+  step.state = closed.state;
+  for (const trip of closed.changes) step.changes.push(trip.status === 'completed' ? finalizeTrip(trip, [], config, context) : trip);
+  return step;
+}
+
+function stepPoint(step: StreamStep, point: TelemetryPoint, config: PipelineConfig, context: TripContext): void {
+  const failed = (enricher: Enricher): void => void step.enrichmentFailures.push(enricher);
+  let state = step.state;
+  if (state.lastPointMs !== null && point.tsMs <= state.lastPointMs) {
+    step.rejected.push({ point, reason: 'out_of_order' });
+    return;
+  }
+  step.accepted.push(point);
+  const gapS = state.lastPointMs === null ? Infinity : (point.tsMs - state.lastPointMs) / 1000;
+  const endsByGap = state.trip !== null && gapS > config.trip.tripGapS;
+  // A trip ended by a data gap owns the episodes still open in the detectors; this point starts afresh.
+  if (state.trip && endsByGap) {
+    state = { ...state, trip: attachEvents(state.trip, flushDetectors(state.detectors)), detectors: initialDetectorsState() };
+  }
+  const limit = chooseSpeedLimit({ deviceLimitMps: point.speedLimitMps ?? null, osm: bestEffort('speed_limit', () => context.speedLimitAt(point), null, failed) });
+  const eventPoint: EventPoint = limit ? { ...point, speedLimitMps: limit.limitMps } : point;
+  const detected = stepDetectors(state.detectors, eventPoint, config.detectors);
+  const before = state.trip;
+  const segmented = advance({ ...state, detectors: detected.state }, point, config.trip);
+  state = segmented.state;
+
+  // Ended by this very point (ignition off, idle): the trip takes this point's events and every episode still open.
+  const endedHere = !endsByGap && segmented.changes.some((c) => c.status === 'completed' && c.tripId === before?.tripId);
+  const late = endedHere ? [...detected.events, ...flushDetectors(state.detectors)] : [];
+  if (endedHere) state = { ...state, detectors: initialDetectorsState() };
+  for (const change of segmented.changes) {
+    step.changes.push(change.status === 'completed' ? finalizeTrip(change, change.tripId === before?.tripId && endedHere ? late : [], config, context) : change);
+  }
+  if (state.trip) {
+    let trip = state.trip;
+    if (trip.timeZone === null) trip = { ...trip, timeZone: bestEffort('time_zone', () => context.timeZoneAt(trip.start.lat, trip.start.lon), 'UTC', failed) };
+    if (!endedHere) trip = attachEvents(trip, detected.events);
+    if (before && before.tripId === trip.tripId) trip = addExposure(trip, before.lastMs, before.last.speedMps, point, config, context, failed);
+    state = { ...state, trip };
+  }
+  const crashes = detected.events.filter((e) => e.type === 'crash');
+  for (const crash of crashes) step.alerts.push({ ...crash, tripId: state.trip?.tripId ?? before?.tripId ?? null, deviceId: state.deviceId });
+  // A crash is news now: the open trip's document is updated at once, not at its end.
+  if (crashes.length > 0 && state.trip?.hasMoved) step.changes.push(summarise(state, state.trip, 'active', null));
+  step.state = state;
+}
+
+function addExposure(
+  trip: NonNullable<DeviceTripState['trip']>,
+  previousMs: number,
+  previousSpeedMps: number | null,
+  point: TelemetryPoint,
+  config: PipelineConfig,
+  context: TripContext,
+  failed: (enricher: Enricher) => void,
+): NonNullable<DeviceTripState['trip']> {
+  const dtS = (point.tsMs - previousMs) / 1000;
+  const moving = Math.max(point.speedMps ?? 0, previousSpeedMps ?? 0) >= config.trip.movingSpeedMps;
+  if (!moving || dtS > config.trip.integrationGapS) return trip;
+  const offset = bestEffort('time_zone', () => context.utcOffsetMinutes(trip.timeZone ?? 'UTC', point.tsMs), 0, failed);
+  const clock = localClock(point.tsMs, offset);
+  const exposure = { ...trip.exposure, movingS: trip.exposure.movingS + dtS };
+  if (isNight(clock.minutesOfDay, config.timeOfDay)) exposure.nightS += dtS;
+  if (isRushHour(clock.minutesOfDay, clock.dayOfWeek, config.timeOfDay)) exposure.rushHourS += dtS;
+  return { ...trip, exposure };
+}
+
+function emptyStep(state: DeviceTripState): StreamStep {
+  return { state, changes: [], alerts: [], accepted: [], rejected: [], enrichmentFailures: [] };
+}
