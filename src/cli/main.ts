@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { registerEvaluateCommand } from './evaluateCommand.js';
 import { registerReplayCommand, registerSimulateCommand } from './simCommands.js';
 import { registerStartCommand } from './startCommand.js';
 
@@ -12,6 +13,7 @@ const program = new Command()
 registerStartCommand(program);
 registerSimulateCommand(program);
 registerReplayCommand(program);
+registerEvaluateCommand(program);
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   process.stderr.write(`tripline: ${error instanceof Error ? error.message : String(error)}\n`);

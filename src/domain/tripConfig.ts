@@ -10,6 +10,12 @@ export interface TripConfig {
   tripGapS: number;
   /** Points that keep arriving without movement for longer than this end the trip at its last moving point. */
   idleTimeoutS: number;
+  /**
+   * A trip opened by ignition on or power on, but not moving yet, keeps its start this long (the
+   * nds logger idles up to 609 s before a drive); after that its start moves forward, so a tracker
+   * that wakes up and sits does not date the next drive hours early.
+   */
+  maxPendingS: number;
   /** Consecutive points further apart than this are a data gap: their straight-line distance counts as gapDistanceM. */
   integrationGapS: number;
 }
@@ -18,5 +24,6 @@ export const DEFAULT_TRIP_CONFIG: TripConfig = {
   movingSpeedMps: 1,
   tripGapS: 120,
   idleTimeoutS: 600,
+  maxPendingS: 1800,
   integrationGapS: 10,
 };

@@ -82,8 +82,8 @@ export function advance(prev: DeviceTripState, point: TelemetryPoint, config: Tr
     }
     trip.lastMovingMs = point.tsMs;
     state.atLastMove = { ...trip };
-  } else if (!trip.hasMoved && point.tsMs - trip.startMs > config.idleTimeoutS * 1000) {
-    // Parked with the engine on: the trip has not begun yet, so its start moves forward.
+  } else if (!trip.hasMoved && point.tsMs - trip.startMs > config.maxPendingS * 1000) {
+    // Powered on but parked for long: the drive has not begun yet, so its start moves forward.
     state.trip = openTrip(state.deviceId, point);
   } else if (trip.lastMovingMs !== null && point.tsMs - trip.lastMovingMs > config.idleTimeoutS * 1000) {
     state.trip = state.atLastMove;

@@ -5,6 +5,7 @@
  * NDJSON file so tests and benchmarks can compare the platform's output with what was driven.
  */
 import { createWriteStream, type WriteStream } from 'node:fs';
+import { toWire } from '../functions/ingest/wireFormat.js';
 import { createRng, deriveSeed } from './random.js';
 import { DevicePublisher, sleep } from './publisher.js';
 import { simulateTrip, spawnPosition } from './vehicleModel.js';
@@ -114,6 +115,8 @@ export async function runFleet(opts: FleetOptions): Promise<FleetSummary> {
       await publisher.drain(stop.signal);
       if (stop.signal.aborted) return;
       // Truth only for trips the broker fully acknowledged.
+      // The points too, so `tripline evaluate` can run the pipeline over the same data.
+      truth?.write(JSON.stringify({ kind: 'points', deviceId: trip.truth.trip.deviceId, points: trip.points.map(toWire) }) + '\n');
       truth?.write(JSON.stringify({ kind: 'trip', ...trip.truth.trip }) + '\n');
       for (const event of trip.truth.events) truth?.write(JSON.stringify({ kind: 'event', ...event }) + '\n');
       summary.trips++;
