@@ -6,6 +6,7 @@ import type { WriteStore } from '../ports/writeStore.js';
 import { authMiddleware, type ApiEnv, type Authenticator } from './auth.js';
 import { registerHealthRoute, type Health } from './routes/health.js';
 import { registerTripRoutes } from './routes/trips.js';
+import { registerVehicleRoutes } from './routes/vehicles.js';
 
 export interface ApiDeps {
   search: SearchIndex;
@@ -14,6 +15,7 @@ export interface ApiDeps {
   metricsRegistry: Registry;
   health: () => Promise<Health>;
   logger: Logger;
+  scoreWindowDays: number;
 }
 
 /** The HTTP API: OpenAPI-described routes under /v1 behind the auth seam; health, metrics and the spec are public. */
@@ -44,5 +46,6 @@ export function createApi(deps: ApiDeps): OpenAPIHono<ApiEnv> {
 
   app.use('/v1/*', authMiddleware(deps.authenticate));
   registerTripRoutes(app, deps);
+  registerVehicleRoutes(app, { search: deps.search, windowDays: deps.scoreWindowDays });
   return app;
 }

@@ -2,6 +2,36 @@ import { z } from '@hono/zod-openapi';
 
 const position = z.object({ lat: z.number(), lon: z.number() });
 
+export const DrivingEventSchema = z
+  .object({
+    type: z.enum(['harsh_braking', 'harsh_acceleration', 'harsh_cornering', 'speeding', 'crash', 'phone_handling']),
+    startMs: z.number(),
+    endMs: z.number(),
+    lat: z.number(),
+    lon: z.number(),
+    peak: z.number().openapi({ description: 'peak value in peakUnit: |acceleration| for harsh events and crashes, speed over the limit for speeding' }),
+    peakUnit: z.enum(['mps2', 'mps', 's']),
+    severity: z.enum(['low', 'medium', 'high']),
+    source: z.string().openapi({ description: 'accelerometer, speed, heading or device' }),
+    details: z.record(z.string(), z.number()).optional(),
+  })
+  .openapi('DrivingEvent');
+
+export const ScoreFactorSchema = z
+  .object({
+    factor: z.string().openapi({ example: 'harsh_braking' }),
+    group: z.enum(['behaviour', 'exposure']),
+    value: z.number(),
+    unit: z.string().openapi({ example: 'per 100 km' }),
+    points: z.number().openapi({ description: 'points this factor took off 100; all factors add up to 100 − score' }),
+    explanation: z.string(),
+  })
+  .openapi('ScoreFactor');
+
+export const TripScoreSchema = z
+  .object({ score: z.number().min(0).max(100).openapi({ description: '0–100, 100 best (docs/scoring.md)' }), breakdown: z.array(ScoreFactorSchema) })
+  .openapi('TripScore');
+
 export const TripSchema = z
   .object({
     tripId: z.string().openapi({ example: 'car-007.1716497651000' }),
@@ -21,8 +51,29 @@ export const TripSchema = z
     pointCount: z.number().int(),
     bbox: z.tuple([z.number(), z.number(), z.number(), z.number()]).openapi({ description: '[west, south, east, north]' }),
     endReason: z.enum(['ignition_off', 'gap', 'idle', 'live_timeout']).nullable(),
+    events: z.array(DrivingEventSchema).openapi({ description: 'in time order, at most 500 (eventCounts counts all)' }),
+    eventCounts: z.record(z.string(), z.number()),
+    exposure: z
+      .object({ movingS: z.number(), nightS: z.number(), rushHourS: z.number(), speedingS: z.number() })
+      .openapi({ description: 'seconds moving, and of those at night and in rush hours (local time), and over the posted limit' }),
+    startPlace: z.string().nullable().openapi({ description: 'nearest town (GeoNames, CC BY 4.0)', example: 'Brussels' }),
+    endPlace: z.string().nullable(),
+    timeZone: z.string().nullable().openapi({ example: 'Europe/Brussels' }),
+    score: TripScoreSchema.nullable().openapi({ description: 'set when the trip completes' }),
+    enrichmentFailures: z.array(z.string()).openapi({ description: 'enrichers that failed; the trip completed without them' }),
   })
   .openapi('Trip');
+
+export const VehicleScoreSchema = z
+  .object({
+    vehicleId: z.string(),
+    score: z.number().nullable().openapi({ description: 'distance-weighted mean of the trip scores in the window; null without trips' }),
+    trips: z.number().int(),
+    distanceM: z.number(),
+    windowDays: z.number(),
+    breakdown: z.array(ScoreFactorSchema),
+  })
+  .openapi('VehicleScore');
 
 export const TripPageSchema = z
   .object({ trips: z.array(TripSchema), nextCursor: z.string().nullable().openapi({ description: 'pass as `cursor` for the next page' }) })

@@ -92,7 +92,7 @@ export async function startEmbedded(config: PlatformConfig, logger: Logger): Pro
       },
     };
   };
-  const api = createApi({ search, store, authenticate: openAuthenticator(config.defaultTenant), metricsRegistry: metrics.registry, health, logger });
+  const api = createApi({ search, store, authenticate: openAuthenticator(config.defaultTenant), metricsRegistry: metrics.registry, health, logger, scoreWindowDays: config.pipeline.scoring.rolling.windowDays });
   const http = await new Promise<Server>((resolve) => {
     const server = serve({ fetch: api.fetch, port: config.httpPort, hostname: config.host }, () => resolve(server as Server));
   });

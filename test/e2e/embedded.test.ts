@@ -98,3 +98,38 @@ test('bad messages are acknowledged, counted under their reason, and never reach
   );
   assert.equal((await t.platform.store.counts()).points, storedBefore);
 });
+
+test('a completed trip carries its events, places, time zone and score; the vehicle has a rolling score', async () => {
+  const deviceId = 'e2e-car-1';
+  const { body } = await getJson<{ trips: TripSummary[] }>(`${t.httpUrl}/v1/trips?vehicleId=${deviceId}&status=completed`);
+  const trip = body.trips[0]!;
+  const { body: detail } = await getJson<TripSummary>(`${t.httpUrl}/v1/trips/${trip.tripId}`);
+  assert.equal(detail.timeZone, 'Europe/Brussels');
+  assert.ok(detail.startPlace, 'the start is named after the nearest town');
+  assert.ok(detail.score && detail.score.breakdown.length > 0);
+  assert.equal(Object.values(detail.eventCounts).reduce((a, b) => a + (b ?? 0), 0), detail.events.length);
+  const { status, body: score } = await getJson<{ vehicleId: string; score: number; trips: number }>(`${t.httpUrl}/v1/vehicles/${deviceId}/score`);
+  assert.equal(status, 200);
+  assert.equal(score.trips, 1);
+  assert.equal(score.score, detail.score.score);
+});
+
+test('a crash shows on the open trip at once, long before the trip ends', async () => {
+  const deviceId = 'e2e-crash';
+  const t0 = Date.now() - 60_000;
+  const trip = simulateTrip({ deviceId, seed: 7, startMs: t0, durationS: 60, harshEvents: {} });
+  const moving = trip.points.filter((p) => (p.speedMps ?? 0) > 5).slice(0, 15).map(({ seq, ...p }) => p);
+  const stop = moving[moving.length - 1]!;
+  const impact = { ...stop, tsMs: stop.tsMs + 1000, accelMps2: { x: -70, y: 5, z: 9.8 }, speedMps: 2 };
+  const still = [1, 2, 3].map((i) => ({ ...stop, tsMs: impact.tsMs + i * 1000, speedMps: 0, accelMps2: { x: 0, y: 0, z: 9.8 } }));
+  const client = await connectDevice(t.mqttUrl, deviceId);
+  await publishPoints(client, deviceId, [...moving, impact, ...still]);
+  await client.endAsync();
+  const active = await eventually(async () => {
+    const { body } = await getJson<{ trips: TripSummary[] }>(`${t.httpUrl}/v1/trips?vehicleId=${deviceId}`);
+    return body.trips.find((tr) => tr.events.some((e) => e.type === 'crash'));
+  }, 10_000, 'the crash on the trip');
+  assert.equal(active.status, 'active');
+  const metrics = await (await fetch(`${t.httpUrl}/metrics`)).text();
+  assert.match(metrics, /tripline_crash_alerts_total 1/);
+});
