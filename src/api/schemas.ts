@@ -54,8 +54,8 @@ export const TripSchema = z
     events: z.array(DrivingEventSchema).openapi({ description: 'in time order, at most 500 (eventCounts counts all)' }),
     eventCounts: z.record(z.string(), z.number()),
     exposure: z
-      .object({ movingS: z.number(), nightS: z.number(), rushHourS: z.number(), speedingS: z.number() })
-      .openapi({ description: 'seconds moving, and of those at night and in rush hours (local time), and over the posted limit' }),
+      .object({ movingS: z.number(), nightS: z.number(), rushHourS: z.number(), speedingS: z.number(), roadM: z.record(z.string(), z.number()) })
+      .openapi({ description: 'seconds moving, and of those at night and in rush hours (local time), and over the posted limit; metres per OSM road type' }),
     startPlace: z.string().nullable().openapi({ description: 'nearest town (GeoNames, CC BY 4.0)', example: 'Brussels' }),
     endPlace: z.string().nullable(),
     timeZone: z.string().nullable().openapi({ example: 'Europe/Brussels' }),

@@ -71,7 +71,8 @@ function stepPoint(step: StreamStep, point: TelemetryPoint, config: PipelineConf
   if (state.trip && endsByGap) {
     state = { ...state, trip: attachEvents(state.trip, flushDetectors(state.detectors)), detectors: initialDetectorsState() };
   }
-  const limit = chooseSpeedLimit({ deviceLimitMps: point.speedLimitMps ?? null, osm: bestEffort('speed_limit', () => context.speedLimitAt(point), null, failed) });
+  const mapped = bestEffort('speed_limit', () => context.speedLimitAt(point), null, failed);
+  const limit = chooseSpeedLimit({ deviceLimitMps: point.speedLimitMps ?? null, osm: mapped });
   const eventPoint: EventPoint = limit ? { ...point, speedLimitMps: limit.limitMps } : point;
   const detected = stepDetectors(state.detectors, eventPoint, config.detectors);
   const before = state.trip;
@@ -89,7 +90,7 @@ function stepPoint(step: StreamStep, point: TelemetryPoint, config: PipelineConf
     let trip = state.trip;
     if (trip.timeZone === null) trip = { ...trip, timeZone: bestEffort('time_zone', () => context.timeZoneAt(trip.start.lat, trip.start.lon), 'UTC', failed) };
     if (!endedHere) trip = attachEvents(trip, detected.events);
-    if (before && before.tripId === trip.tripId) trip = addExposure(trip, before.lastMs, before.last.speedMps, point, config, context, failed);
+    if (before && before.tripId === trip.tripId) trip = addExposure(trip, before, point, mapped?.highway ?? null, config, context, failed);
     state = { ...state, trip };
   }
   const crashes = detected.events.filter((e) => e.type === 'crash');
@@ -101,19 +102,23 @@ function stepPoint(step: StreamStep, point: TelemetryPoint, config: PipelineConf
 
 function addExposure(
   trip: NonNullable<DeviceTripState['trip']>,
-  previousMs: number,
-  previousSpeedMps: number | null,
+  previous: NonNullable<DeviceTripState['trip']>,
   point: TelemetryPoint,
+  highway: string | null,
   config: PipelineConfig,
   context: TripContext,
   failed: (enricher: Enricher) => void,
 ): NonNullable<DeviceTripState['trip']> {
-  const dtS = (point.tsMs - previousMs) / 1000;
-  const moving = Math.max(point.speedMps ?? 0, previousSpeedMps ?? 0) >= config.trip.movingSpeedMps;
+  const dtS = (point.tsMs - previous.lastMs) / 1000;
+  const moving = Math.max(point.speedMps ?? 0, previous.last.speedMps ?? 0) >= config.trip.movingSpeedMps;
   if (!moving || dtS > config.trip.integrationGapS) return trip;
   const offset = bestEffort('time_zone', () => context.utcOffsetMinutes(trip.timeZone ?? 'UTC', point.tsMs), 0, failed);
   const clock = localClock(point.tsMs, offset);
   const exposure = { ...trip.exposure, movingS: trip.exposure.movingS + dtS };
+  if (highway) {
+    const stepM = trip.distanceM - previous.distanceM;
+    exposure.roadM = { ...exposure.roadM, [highway]: (exposure.roadM[highway] ?? 0) + stepM };
+  }
   if (isNight(clock.minutesOfDay, config.timeOfDay)) exposure.nightS += dtS;
   if (isRushHour(clock.minutesOfDay, clock.dayOfWeek, config.timeOfDay)) exposure.rushHourS += dtS;
   return { ...trip, exposure };

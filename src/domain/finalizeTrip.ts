@@ -31,7 +31,7 @@ export function finalizeTrip(summary: TripSummary, lateEvents: DrivingEvent[], c
   const endPlace = bestEffort('place_name', () => context.placeAt(summary.end.lat, summary.end.lon), null, failed);
   const timeZone = summary.timeZone ?? bestEffort('time_zone', () => context.timeZoneAt(summary.start.lat, summary.start.lon), null, failed);
   const score = scoreTrip(
-    { distanceM: summary.distanceM, durationS: summary.durationS, ...exposure, events },
+    { distanceM: summary.distanceM, durationS: summary.durationS, ...exposure, events, ...roadShareOf(exposure.roadM) },
     config.scoring,
   );
   return {
@@ -45,4 +45,11 @@ export function finalizeTrip(summary: TripSummary, lateEvents: DrivingEvent[], c
     score,
     enrichmentFailures: [...new Set([...summary.enrichmentFailures, ...failures])],
   };
+}
+
+/** Share of the mapped distance per road type; nothing when no road was mapped. */
+function roadShareOf(roadM: Record<string, number>): { roadShare?: Record<string, number> } {
+  const totalM = Object.values(roadM).reduce((sum, m) => sum + m, 0);
+  if (totalM <= 0) return {};
+  return { roadShare: Object.fromEntries(Object.entries(roadM).map(([highway, m]) => [highway, m / totalM])) };
 }

@@ -7,6 +7,8 @@ export interface TripExposure {
   nightS: number;
   rushHourS: number;
   speedingS: number;
+  /** Metres driven per OSM highway type, where a map extract is loaded. */
+  roadM: Record<string, number>;
 }
 
 /** What is known of a trip while it runs and once it has ended. Units are in the names. */

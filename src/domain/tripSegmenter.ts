@@ -129,7 +129,7 @@ export function summarise(
     endReason,
     events: trip.events,
     eventCounts: { ...trip.eventCounts },
-    exposure: { ...trip.exposure },
+    exposure: { ...trip.exposure, roadM: { ...trip.exposure.roadM } },
     startPlace: null,
     endPlace: null,
     timeZone: trip.timeZone,
@@ -161,7 +161,7 @@ function openTrip(deviceId: string, point: TelemetryPoint): TripAccumulator {
     lastMovingMs: null,
     events: [],
     eventCounts: {},
-    exposure: { movingS: 0, nightS: 0, rushHourS: 0, speedingS: 0 },
+    exposure: { movingS: 0, nightS: 0, rushHourS: 0, speedingS: 0, roadM: {} },
     timeZone: null,
   };
 }

@@ -11,7 +11,7 @@ const trip = (tripId: string, startMs: number, status: TripSummary['status'], ve
   tripId, deviceId: vehicleId, vehicleId, tenantId, status, startMs, endMs: startMs + 60_000,
   start: { lat: 50, lon: 4 }, end: { lat: 50.01, lon: 4.01 }, distanceM: 1000, gapDistanceM: 0, durationS: 60,
   maxSpeedMps: 20, meanSpeedMps: 16, pointCount: 61, bbox: [4, 50, 4.01, 50.01], endReason: status === 'completed' ? 'gap' : null,
-  events: [], eventCounts: {}, exposure: { movingS: 60, nightS: 0, rushHourS: 0, speedingS: 0 },
+  events: [], eventCounts: {}, exposure: { movingS: 60, nightS: 0, rushHourS: 0, speedingS: 0, roadM: {} },
   startPlace: 'Brussels', endPlace: 'Ixelles', timeZone: 'Europe/Brussels', score: null, enrichmentFailures: [],
 });
 const change = (seq: number, version: number, doc: TripSummary): TripChange => ({ seq, tripId: doc.tripId, version, writtenAtMs: 1000 + seq, trip: doc });

@@ -52,6 +52,8 @@ test('speeding on the motorway of the OSM extract is an event, and the trip is e
   assert.equal(trip.timeZone, 'Europe/Brussels');
   assert.ok(trip.exposure.nightS > 50, 'night by the local clock, not UTC');
   assert.equal(trip.startPlace, 'Brussels');
+  assert.ok((trip.exposure.roadM.motorway ?? 0) > 1500, 'distance by road type from the map');
+  assert.ok(trip.score?.breakdown.some((f) => f.factor === 'road_type'));
   assert.ok(trip.score && trip.score.score < 100);
   const penalty = trip.score.breakdown.reduce((sum, f) => sum + f.points, 0);
   assert.ok(Math.abs(penalty - (100 - trip.score.score)) < 0.05, 'the breakdown explains the whole score');
