@@ -37,7 +37,9 @@ export async function benchFinalization(n: number, measureMemory: boolean): Prom
   const probes = await connectMany(bp.mqttUrl, probeIds, 'probe devices', 100);
   let sent = 0;
   const settled = (what: string) => pointsStored(bp.platform, sent, what);
-  const probe = (i: number) => runProbe(probes[i]!, watcher, probeIds[i]!, Track.random(random, Date.now() - 60_000), FINAL.openPoints, FINAL.openPoints);
+  // One road per probe device: its second trip continues where the first ended (a jump would be filtered as a teleport).
+  const tracks = probeIds.map(() => Track.random(random, Date.now() - 60_000));
+  const probe = (i: number) => runProbe(probes[i]!, watcher, probeIds[i]!, tracks[i]!, FINAL.openPoints, FINAL.openPoints);
   try {
     // Warm-up: each probe device drives and ends one trip, so code paths are compiled before any heap reading.
     await runProbes(FINAL.probes, 10, probe);

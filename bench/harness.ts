@@ -61,10 +61,13 @@ export async function heapAfterGc(): Promise<number | null> {
 }
 
 
-/** Waits until the write store has durably stored `expected` points (the worker counts them after each commit). */
+/**
+ * Waits until the trip worker has committed `expected` points off the bus: stored, filtered, or
+ * held in a device's 2 s reorder buffer (durable in its state checkpoint).
+ */
 export async function pointsStored(platform: EmbeddedPlatform, expected: number, what: string, timeoutMs = 120_000): Promise<void> {
   const deadline = performance.now() + timeoutMs;
-  while ((await counterValue(platform.metrics.pointsStored)) < expected) {
+  while ((await counterValue(platform.metrics.pointsConsumed)) < expected) {
     if (performance.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what} (${expected} points)`);
     await new Promise((resolve) => setTimeout(resolve, 2));
   }

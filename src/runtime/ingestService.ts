@@ -36,6 +36,7 @@ export function createIngestService(options: IngestServiceOptions) {
     while (options.backlog() > options.maxBusBacklog) await sleep(50);
     await bus.append([outcome.message]);
     metrics.messagesAccepted.inc();
+    metrics.pointsReceived.inc(outcome.message.points.length);
     metrics.stageSeconds.observe({ stage: 'ingest' }, (performance.now() - started) / 1000);
     return 'accept';
   };

@@ -10,6 +10,8 @@ export function createMetrics() {
     messagesReceived: new Counter({ name: 'tripline_messages_received_total', help: 'MQTT messages received on ingest topics', registers: [registry] }),
     messagesRejected: new Counter({ name: 'tripline_messages_rejected_total', help: 'Messages rejected by ingest, by reason', labelNames: ['reason'], registers: [registry] }),
     messagesAccepted: new Counter({ name: 'tripline_messages_accepted_total', help: 'Messages durable on the bus', registers: [registry] }),
+    pointsReceived: new Counter({ name: 'tripline_points_received_total', help: 'Points in messages durable on the bus', registers: [registry] }),
+    pointsConsumed: new Counter({ name: 'tripline_points_consumed_total', help: 'Points the trip worker has taken off the bus (stored, filtered, or waiting in a reorder buffer)', registers: [registry] }),
     pointsStored: new Counter({ name: 'tripline_points_stored_total', help: 'Points written to the write store', registers: [registry] }),
     pointsFiltered: new Counter({ name: 'tripline_points_filtered_total', help: 'Points removed by cleaning (never stored or scored), by reason', labelNames: ['reason'], registers: [registry] }),
     enrichmentFailures: new Counter({ name: 'tripline_enrichment_failures_total', help: 'Failed enrichment lookups (the trip completes without them), by enricher', labelNames: ['enricher'], registers: [registry] }),

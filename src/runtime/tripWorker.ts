@@ -108,6 +108,7 @@ export class TripWorker {
     const head = await bus.head();
     const outcomes: ProcessOutcome[] = [];
     const receivedAtMs: number[] = [];
+    let consumedPoints = 0;
     let processed = 0;
     for (let partition = 0; partition < bus.partitionCount; partition++) {
       const records = await bus.read(partition, this.cursors.get(partition) ?? 0, batchSize);
@@ -118,7 +119,11 @@ export class TripWorker {
       // Devices never span partitions, so each batch sees the states the previous ones left.
       outcomes.push(processBatch(records, await this.statesOf(records.map((record) => record.message.deviceId)), config, context));
       processed += records.length;
-      for (const { message } of records) if (message.kind === 'points') receivedAtMs.push(message.receivedAtMs);
+      for (const { message } of records) {
+        if (message.kind !== 'points') continue;
+        receivedAtMs.push(message.receivedAtMs);
+        consumedPoints += message.points.length;
+      }
     }
     if (outcomes.length === 0) return 0;
     await store.commit(outcomes.map((outcome) => outcome.effects));
@@ -139,6 +144,7 @@ export class TripWorker {
       tripChanges += effects.trips.length;
     }
     metrics.tripsChanged.inc(tripChanges);
+    metrics.pointsConsumed.inc(consumedPoints);
     for (const received of receivedAtMs) metrics.ingestToStoredSeconds.observe((now - received) / 1000);
     metrics.stageSeconds.observe({ stage: 'trip_worker' }, (performance.now() - started) / 1000);
     metrics.activeTrips.set(this.states.size);
