@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import { z } from 'zod';
 import { DEFAULT_PIPELINE_CONFIG, type PipelineConfig } from '../domain/pipelineConfig.js';
 import { DEFAULT_TRIP_CONFIG } from '../domain/tripConfig.js';
+import { loadPipelineConfig } from './pipelineConfigFile.js';
 
 /** Every setting, its environment variable and default: the single place configuration is read (12-factor). */
 export const SETTINGS = {
@@ -17,6 +18,7 @@ export const SETTINGS = {
   maxPayloadBytes: { env: 'TRIPLINE_MAX_PAYLOAD_BYTES', default: '262144', help: 'largest MQTT payload accepted' },
   maxBusBacklog: { env: 'TRIPLINE_MAX_BUS_BACKLOG', default: '100000', help: 'unconsumed bus messages above which ingest stops acknowledging' },
   busRetentionS: { env: 'TRIPLINE_BUS_RETENTION_S', default: '3600', help: 'seconds consumed bus messages are kept' },
+  pipelineConfig: { env: 'TRIPLINE_PIPELINE_CONFIG', default: '', help: 'JSON file overriding thresholds and weights (cleaning, trip, detectors, timeOfDay, scoring)' },
   osmExtract: { env: 'TRIPLINE_OSM_EXTRACT', default: '', help: 'OpenStreetMap extract (.osm or .osm.gz) for posted speed limits; none: speeding is judged only where devices send limits' },
   defaultTenant: { env: 'TRIPLINE_DEFAULT_TENANT', default: 'demo', help: 'tenant of devices not in the registry' },
   logLevel: { env: 'TRIPLINE_LOG_LEVEL', default: 'info', help: 'pino log level' },
@@ -37,6 +39,7 @@ const schema = z.object({
   maxPayloadBytes: z.coerce.number().int().min(256),
   maxBusBacklog: z.coerce.number().int().min(1),
   busRetentionS: z.coerce.number().min(0),
+  pipelineConfig: z.string().transform((file) => (file ? resolve(file) : null)),
   osmExtract: z.string().transform((file) => (file ? resolve(file) : null)),
   defaultTenant: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
@@ -62,6 +65,9 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
   const config = parsed.data;
   return {
     ...config,
-    pipeline: { ...DEFAULT_PIPELINE_CONFIG, trip: { ...DEFAULT_TRIP_CONFIG, tripGapS: config.tripGapS, idleTimeoutS: config.idleTimeoutS } },
+    pipeline: loadPipelineConfig(config.pipelineConfig, {
+      ...DEFAULT_PIPELINE_CONFIG,
+      trip: { ...DEFAULT_TRIP_CONFIG, tripGapS: config.tripGapS, idleTimeoutS: config.idleTimeoutS },
+    }),
   };
 }
