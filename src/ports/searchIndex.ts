@@ -1,14 +1,39 @@
+import type { DrivingEventType, Severity } from '../domain/events/drivingEvent.js';
 import type { TripSummary } from '../domain/trip.js';
 import type { TripChange } from './writeStore.js';
+
+/** What trips can be sorted by; every sort is stable (ties broken by trip id). */
+export const TRIP_SORT_KEYS = ['startMs', 'distanceM', 'durationS', 'score', 'nightShare', 'speedingShare'] as const;
+export type TripSortKey = (typeof TRIP_SORT_KEYS)[number];
+
+export interface Range {
+  min?: number;
+  max?: number;
+}
 
 export interface TripQuery {
   tenantId: string;
   vehicleId?: string;
+  /** Trips overlapping [fromMs, toMs]. */
   fromMs?: number;
   toMs?: number;
   status?: TripSummary['status'];
+  distanceM?: Range;
+  durationS?: Range;
+  score?: Range;
+  /** Shares of moving time, 0–1. */
+  nightShare?: Range;
+  speedingShare?: Range;
+  /** Trips with at least `minEvents` (default 1) events of these types (any type when absent), of at least `severity`. */
+  events?: { types?: DrivingEventType[]; minEvents?: number; severity?: Severity };
+  /** Words of the start or end place name; each word matches as a prefix ("brus" finds Brussels). */
+  placeText?: string;
+  /** Trips that started or ended inside [west, south, east, north]. */
+  bbox?: [number, number, number, number];
+  sort?: TripSortKey;
+  order?: 'asc' | 'desc';
   limit: number;
-  /** Opaque position after which the page starts. */
+  /** Opaque position after which the page starts; only valid with the same sort and order. */
   cursor?: string;
 }
 

@@ -1,17 +1,22 @@
-/** The opaque page cursor of trip searches: the sort key of the last trip of a page. Shared by every search adapter. */
+/**
+ * The opaque page cursor of trip searches: the sort key, the last trip's value of it and its id.
+ * Shared by every search adapter, so a cursor from one page of a sort is refused by another sort.
+ */
 export interface TripCursor {
-  startMs: number;
+  sort: string;
+  value: number | null;
   tripId: string;
 }
 
 export function encodeTripCursor(cursor: TripCursor): string {
-  return Buffer.from(JSON.stringify([cursor.startMs, cursor.tripId])).toString('base64url');
+  return Buffer.from(JSON.stringify([cursor.sort, cursor.value, cursor.tripId])).toString('base64url');
 }
 
 export function decodeTripCursor(text: string): TripCursor | null {
   try {
-    const [startMs, tripId] = JSON.parse(Buffer.from(text, 'base64url').toString('utf8')) as unknown[];
-    return typeof startMs === 'number' && typeof tripId === 'string' ? { startMs, tripId } : null;
+    const [sort, value, tripId] = JSON.parse(Buffer.from(text, 'base64url').toString('utf8')) as unknown[];
+    if (typeof sort !== 'string' || typeof tripId !== 'string' || !(value === null || typeof value === 'number')) return null;
+    return { sort, value, tripId };
   } catch {
     return null;
   }

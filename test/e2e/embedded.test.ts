@@ -56,12 +56,31 @@ test('the API pages with a stable cursor and rejects bad parameters by name', as
   const ids = [...first.body.trips, ...second.body.trips].map((trip) => trip.tripId);
   assert.equal(new Set(ids).size, ids.length, 'no trip appears on two pages');
 
-  for (const [query, name] of [['from=yesterday', 'from'], ['limit=100000', 'limit'], ['cursor=garbage', 'cursor']] as const) {
+  const bad = [
+    ['from=yesterday', 'from'], ['limit=100000', 'limit'], ['cursor=garbage', 'cursor'], ['minScore=abc', 'minScore'],
+    ['maxScore=101', 'maxScore'], ['bbox=1,2,3', 'bbox'], ['bbox=5,50,4,51', 'bbox'], ['event=tailgating', 'event'],
+    ['severity=extreme', 'severity'], ['sort=speed', 'sort'], ['minNightShare=2', 'minNightShare'],
+    [`sort=score&cursor=${first.body.nextCursor}`, 'cursor'],
+  ] as const;
+  for (const [query, name] of bad) {
     const { status, body } = await getJson<{ message: string }>(`${t.httpUrl}/v1/trips?${query}`);
     assert.equal(status, 400, query);
     assert.match(body.message, new RegExp(name));
   }
   assert.equal((await getJson(`${t.httpUrl}/v1/trips/nope.1`)).status, 404);
+});
+
+test('trips are found by place text, events, score and box through the API', async () => {
+  const ids = async (query: string) => (await getJson<{ trips: TripSummary[] }>(`${t.httpUrl}/v1/trips?${query}`)).body.trips.map((trip) => trip.tripId);
+  const all = (await getJson<{ trips: TripSummary[] }>(`${t.httpUrl}/v1/trips?status=completed&limit=500`)).body.trips;
+  const place = all[0]!.startPlace!;
+  assert.ok((await ids(`q=${encodeURIComponent(place.slice(0, 4))}`)).includes(all[0]!.tripId), 'a place prefix finds the trip');
+  const braking = all.filter((trip) => (trip.eventCounts.harsh_braking ?? 0) > 0).map((trip) => trip.tripId).sort();
+  assert.deepEqual((await ids('event=harsh_braking&limit=500')).sort(), braking);
+  const scores = (await getJson<{ trips: TripSummary[] }>(`${t.httpUrl}/v1/trips?status=completed&sort=score&order=asc`)).body.trips.map((trip) => trip.score!.score);
+  assert.deepEqual(scores, [...scores].sort((a, b) => a - b));
+  const [west, south, east, north] = [all[0]!.start.lon - 0.001, all[0]!.start.lat - 0.001, all[0]!.start.lon + 0.001, all[0]!.start.lat + 0.001];
+  assert.ok((await ids(`bbox=${west},${south},${east},${north}`)).includes(all[0]!.tripId));
 });
 
 test('health, metrics and the OpenAPI document are served', async () => {

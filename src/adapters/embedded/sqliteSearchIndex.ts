@@ -2,6 +2,7 @@ import type { TripSummary } from '../../domain/trip.js';
 import type { SearchIndex, TripPage, TripQuery } from '../../ports/searchIndex.js';
 import type { TripChange } from '../../ports/writeStore.js';
 import { decodeTripCursor, encodeTripCursor } from '../../ports/tripCursor.js';
+import { migrate, SEVERITY_RANK, SORT_EXPRESSIONS, tripFilter } from './searchSchema.js';
 import { openSqlite, type SqliteSynchronous } from './sqlite.js';
 
 /**
@@ -14,28 +15,22 @@ export class SqliteSearchIndex implements SearchIndex {
 
   constructor(path: string, synchronous: SqliteSynchronous) {
     this.db = openSqlite(path, synchronous);
-    this.db.exec(`
-      CREATE TABLE IF NOT EXISTS trips (
-        id INTEGER PRIMARY KEY, trip_id TEXT NOT NULL UNIQUE, tenant_id TEXT NOT NULL, vehicle_id TEXT NOT NULL,
-        device_id TEXT NOT NULL, status TEXT NOT NULL, start_ms INTEGER NOT NULL, end_ms INTEGER NOT NULL,
-        distance_m REAL NOT NULL, duration_s REAL NOT NULL, version INTEGER NOT NULL, doc TEXT NOT NULL
-      );
-      CREATE INDEX IF NOT EXISTS trips_by_time ON trips (tenant_id, start_ms DESC, trip_id DESC);
-      CREATE INDEX IF NOT EXISTS trips_by_vehicle ON trips (tenant_id, vehicle_id, start_ms DESC, trip_id DESC);
-      CREATE VIRTUAL TABLE IF NOT EXISTS trips_places USING fts5 (places, content='', contentless_delete=1);
-      CREATE VIRTUAL TABLE IF NOT EXISTS trips_extent USING rtree (id, west, east, south, north);
-      CREATE TABLE IF NOT EXISTS sync_position (id INTEGER PRIMARY KEY CHECK (id = 1), seq INTEGER NOT NULL, written_at_ms INTEGER NOT NULL);
-    `);
+    migrate(this.db);
     this.stmt = {
       current: this.db.prepare('SELECT id, version FROM trips WHERE trip_id = ?'),
       insert: this.db.prepare(
-        `INSERT INTO trips (trip_id, tenant_id, vehicle_id, device_id, status, start_ms, end_ms, distance_m, duration_s, version, doc)
-         VALUES (@tripId, @tenantId, @vehicleId, @deviceId, @status, @startMs, @endMs, @distanceM, @durationS, @version, @doc)`,
+        `INSERT INTO trips (trip_id, tenant_id, vehicle_id, device_id, status, start_ms, end_ms, distance_m, duration_s, score,
+           night_share, speeding_share, start_lat, start_lon, end_lat, end_lon, version, doc)
+         VALUES (@tripId, @tenantId, @vehicleId, @deviceId, @status, @startMs, @endMs, @distanceM, @durationS, @score,
+           @nightShare, @speedingShare, @startLat, @startLon, @endLat, @endLon, @version, @doc)`,
       ),
       update: this.db.prepare(
-        `UPDATE trips SET status = @status, start_ms = @startMs, end_ms = @endMs, distance_m = @distanceM,
-         duration_s = @durationS, version = @version, doc = @doc WHERE id = @id`,
+        `UPDATE trips SET status = @status, start_ms = @startMs, end_ms = @endMs, distance_m = @distanceM, duration_s = @durationS,
+           score = @score, night_share = @nightShare, speeding_share = @speedingShare, start_lat = @startLat, start_lon = @startLon,
+           end_lat = @endLat, end_lon = @endLon, version = @version, doc = @doc WHERE id = @id`,
       ),
+      deleteEventCounts: this.db.prepare('DELETE FROM trip_event_counts WHERE trip_id = ?'),
+      insertEventCount: this.db.prepare('INSERT INTO trip_event_counts VALUES (?, ?, ?, ?)'),
       deletePlaces: this.db.prepare('DELETE FROM trips_places WHERE rowid = ?'),
       insertPlaces: this.db.prepare('INSERT INTO trips_places (rowid, places) VALUES (?, ?)'),
       upsertExtent: this.db.prepare('INSERT OR REPLACE INTO trips_extent VALUES (?, ?, ?, ?, ?)'),
@@ -60,25 +55,28 @@ export class SqliteSearchIndex implements SearchIndex {
   }
 
   async searchTrips(query: TripQuery): Promise<TripPage> {
-    const where = ['tenant_id = @tenantId'];
-    const params: Record<string, unknown> = { tenantId: query.tenantId, limit: query.limit + 1 };
-    if (query.vehicleId !== undefined) (where.push('vehicle_id = @vehicleId'), (params.vehicleId = query.vehicleId));
-    // A trip matches a window when it overlaps it.
-    if (query.fromMs !== undefined) (where.push('end_ms >= @fromMs'), (params.fromMs = query.fromMs));
-    if (query.toMs !== undefined) (where.push('start_ms <= @toMs'), (params.toMs = query.toMs));
-    if (query.status !== undefined) (where.push('status = @status'), (params.status = query.status));
+    const { where, params } = tripFilter(query);
+    const sort = query.sort ?? 'startMs';
+    const order = query.order ?? 'desc';
+    const expr = SORT_EXPRESSIONS[sort];
     const after = query.cursor ? decodeTripCursor(query.cursor) : null;
-    if (after) {
-      where.push('(start_ms < @afterStartMs OR (start_ms = @afterStartMs AND trip_id < @afterTripId))');
-      params.afterStartMs = after.startMs;
+    if (after && after.sort === `${sort}:${order}`) {
+      const cmp = order === 'desc' ? '<' : '>';
+      where.push(`(${expr} ${cmp} @afterValue OR (${expr} = @afterValue AND trip_id ${cmp} @afterTripId))`);
+      params.afterValue = after.value;
       params.afterTripId = after.tripId;
     }
+    params.limit = query.limit + 1;
     const rows = this.db
-      .prepare(`SELECT doc FROM trips WHERE ${where.join(' AND ')} ORDER BY start_ms DESC, trip_id DESC LIMIT @limit`)
-      .all(params) as Array<{ doc: string }>;
-    const trips = rows.slice(0, query.limit).map((row) => JSON.parse(row.doc) as TripSummary);
-    const lastTrip = trips[trips.length - 1];
-    return { trips, nextCursor: rows.length > query.limit && lastTrip ? encodeTripCursor(lastTrip) : null };
+      .prepare(`SELECT doc, ${expr} AS sort_value FROM trips WHERE ${where.join(' AND ')} ORDER BY ${expr} ${order}, trip_id ${order} LIMIT @limit`)
+      .all(params) as Array<{ doc: string; sort_value: number }>;
+    const page = rows.slice(0, query.limit);
+    const last = page[page.length - 1];
+    const trips = page.map((row) => JSON.parse(row.doc) as TripSummary);
+    const nextCursor = rows.length > query.limit && last
+      ? encodeTripCursor({ sort: `${sort}:${order}`, value: last.sort_value, tripId: trips[trips.length - 1]!.tripId })
+      : null;
+    return { trips, nextCursor };
   }
 
   async trip(tenantId: string, tripId: string): Promise<TripSummary | null> {
@@ -91,7 +89,7 @@ export class SqliteSearchIndex implements SearchIndex {
   }
 
   async reset(): Promise<void> {
-    this.db.exec('DELETE FROM trips; DELETE FROM trips_places; DELETE FROM trips_extent; DELETE FROM sync_position;');
+    this.db.exec('DELETE FROM trips; DELETE FROM trips_places; DELETE FROM trips_extent; DELETE FROM trip_event_counts; DELETE FROM sync_position;');
   }
 
   async close(): Promise<void> {
@@ -102,10 +100,15 @@ export class SqliteSearchIndex implements SearchIndex {
     const trip = change.trip;
     const current = this.stmt.current.get(change.tripId) as { id: number; version: number } | undefined;
     if (current && current.version >= change.version) return; // already indexed: replays change nothing
+    const movingS = trip.exposure.movingS;
     const row = {
       tripId: trip.tripId, tenantId: trip.tenantId, vehicleId: trip.vehicleId, deviceId: trip.deviceId,
       status: trip.status, startMs: trip.startMs, endMs: trip.endMs, distanceM: trip.distanceM,
-      durationS: trip.durationS, version: change.version, doc: JSON.stringify(trip),
+      durationS: trip.durationS, score: trip.score?.score ?? null,
+      nightShare: movingS > 0 ? trip.exposure.nightS / movingS : 0,
+      speedingShare: movingS > 0 ? trip.exposure.speedingS / movingS : 0,
+      startLat: trip.start.lat, startLon: trip.start.lon, endLat: trip.end.lat, endLon: trip.end.lon,
+      version: change.version, doc: JSON.stringify(trip),
     };
     let id: number;
     if (current) {
@@ -116,9 +119,24 @@ export class SqliteSearchIndex implements SearchIndex {
       id = Number(this.stmt.insert.run(row).lastInsertRowid);
     }
     this.stmt.insertPlaces.run(id, placesOf(trip));
+    this.stmt.deleteEventCounts.run(id);
+    for (const [key, n] of eventCountsOf(trip)) {
+      const [type, severity] = key.split(':');
+      this.stmt.insertEventCount.run(id, type, Number(severity), n);
+    }
     const [west, south, east, north] = trip.bbox;
     this.stmt.upsertExtent.run(id, west, east, south, north);
   }
+}
+
+/** Events per type and severity rank (1 low, 2 medium, 3 high), what event filters count. */
+function eventCountsOf(trip: TripSummary): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const event of trip.events) {
+    const key = `${event.type}:${SEVERITY_RANK[event.severity]}`;
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+  }
+  return counts;
 }
 
 /** Place text indexed for full-text search. */

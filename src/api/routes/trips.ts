@@ -1,5 +1,5 @@
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
-import type { SearchIndex } from '../../ports/searchIndex.js';
+import { TRIP_SORT_KEYS, type SearchIndex, type TripQuery } from '../../ports/searchIndex.js';
 import type { WriteStore } from '../../ports/writeStore.js';
 import type { ApiEnv } from '../auth.js';
 import { decodeTripCursor } from '../../ports/tripCursor.js';
@@ -7,25 +7,100 @@ import { errorResponses, notFoundResponse, instant, TrackSchema, TripPageSchema,
 
 export const MAX_PAGE_SIZE = 500;
 
-const listQuery = z.object({
-  vehicleId: z.string().min(1).max(64).optional().openapi({ example: 'car-007' }),
-  from: instant.optional().openapi({ description: 'trips that end at or after this instant (ISO-8601 or epoch ms)' }),
-  to: instant.optional().openapi({ description: 'trips that start at or before this instant' }),
-  status: z.enum(['active', 'completed']).optional(),
-  limit: z.coerce.number().int().min(1).max(MAX_PAGE_SIZE).default(50).openapi({ type: 'integer', example: 50 }),
-  cursor: z
-    .string()
-    .max(512)
-    .refine((cursor) => decodeTripCursor(cursor) !== null, 'not a cursor this API returned')
-    .optional(),
-});
+const number = (description: string) => z.coerce.number().optional().openapi({ type: 'number', description });
+const share = (description: string) => z.coerce.number().min(0).max(1).optional().openapi({ type: 'number', description });
+const EVENT_TYPES = ['harsh_braking', 'harsh_acceleration', 'harsh_cornering', 'speeding', 'crash', 'phone_handling'] as const;
+
+const listQuery = z
+  .object({
+    vehicleId: z.string().min(1).max(64).optional().openapi({ example: 'demo-0001' }),
+    from: instant.optional().openapi({ description: 'trips that end at or after this instant (ISO-8601 or epoch ms)' }),
+    to: instant.optional().openapi({ description: 'trips that start at or before this instant' }),
+    status: z.enum(['active', 'completed']).optional(),
+    minDistanceM: number('at least this many metres'),
+    maxDistanceM: number('at most this many metres'),
+    minDurationS: number('at least this many seconds'),
+    maxDurationS: number('at most this many seconds'),
+    minScore: z.coerce.number().min(0).max(100).optional().openapi({ type: 'number', example: 80 }),
+    maxScore: z.coerce.number().min(0).max(100).optional().openapi({ type: 'number', example: 60 }),
+    minNightShare: share('share of moving time at night, 0–1'),
+    maxNightShare: share('share of moving time at night, 0–1'),
+    minSpeedingShare: share('share of moving time over the limit, 0–1'),
+    maxSpeedingShare: share('share of moving time over the limit, 0–1'),
+    event: z
+      .string()
+      .transform((text) => text.split(','))
+      .pipe(z.array(z.enum(EVENT_TYPES)))
+      .optional()
+      .openapi({ type: 'string', description: 'trips with events of these types (comma-separated)', example: 'harsh_braking,speeding' }),
+    minEvents: z.coerce.number().int().min(1).max(10_000).optional().openapi({ type: 'integer', description: 'at least this many such events (default 1 when event or severity is given)' }),
+    severity: z.enum(['low', 'medium', 'high']).optional().openapi({ description: 'events of at least this severity' }),
+    q: z.string().min(1).max(200).optional().openapi({ description: 'start or end place name; each word matches as a prefix', example: 'brus' }),
+    bbox: z
+      .string()
+      .transform((text, ctx) => {
+        const values = text.split(',').map(Number);
+        const [west, south, east, north] = values;
+        if (values.length !== 4 || values.some((v) => !Number.isFinite(v)) || west! < -180 || east! > 180 || south! < -90 || north! > 90 || west! > east! || south! > north!) {
+          ctx.addIssue({ code: 'custom', message: 'expected W,S,E,N in degrees with W <= E and S <= N' });
+          return z.NEVER;
+        }
+        return values as [number, number, number, number];
+      })
+      .optional()
+      .openapi({ type: 'string', description: 'trips that started or ended inside this box', example: '4.30,50.80,4.45,50.90' }),
+    sort: z.enum(TRIP_SORT_KEYS).default('startMs'),
+    order: z.enum(['asc', 'desc']).default('desc'),
+    limit: z.coerce.number().int().min(1).max(MAX_PAGE_SIZE).default(50).openapi({ type: 'integer', example: 50 }),
+    cursor: z
+      .string()
+      .max(512)
+      .refine((cursor) => decodeTripCursor(cursor) !== null, 'not a cursor this API returned')
+      .optional(),
+  })
+  .superRefine((query, ctx) => {
+    const cursor = query.cursor ? decodeTripCursor(query.cursor) : null;
+    if (cursor && cursor.sort !== `${query.sort}:${query.order}`) {
+      ctx.addIssue({ code: 'custom', path: ['cursor'], message: `this cursor pages a ${cursor.sort} sort, not ${query.sort}:${query.order}` });
+    }
+  });
+
+type ListQuery = z.output<typeof listQuery>;
+
+/** API parameters to the search port's query; the tenant comes from the verified principal only. */
+function toTripQuery(query: ListQuery, tenantId: string): TripQuery {
+  const range = (min?: number, max?: number) => (min === undefined && max === undefined ? undefined : { ...(min !== undefined ? { min } : {}), ...(max !== undefined ? { max } : {}) });
+  const optional = <K extends keyof TripQuery>(key: K, value: TripQuery[K] | undefined): Partial<TripQuery> => (value === undefined ? {} : { [key]: value });
+  const events = query.event || query.minEvents || query.severity
+    ? { ...(query.event ? { types: query.event } : {}), ...(query.minEvents ? { minEvents: query.minEvents } : {}), ...(query.severity ? { severity: query.severity } : {}) }
+    : undefined;
+  return {
+    tenantId,
+    sort: query.sort,
+    order: query.order,
+    limit: query.limit,
+    ...optional('vehicleId', query.vehicleId),
+    ...optional('fromMs', query.from),
+    ...optional('toMs', query.to),
+    ...optional('status', query.status),
+    ...optional('distanceM', range(query.minDistanceM, query.maxDistanceM)),
+    ...optional('durationS', range(query.minDurationS, query.maxDurationS)),
+    ...optional('score', range(query.minScore, query.maxScore)),
+    ...optional('nightShare', range(query.minNightShare, query.maxNightShare)),
+    ...optional('speedingShare', range(query.minSpeedingShare, query.maxSpeedingShare)),
+    ...optional('events', events),
+    ...optional('placeText', query.q),
+    ...optional('bbox', query.bbox),
+    ...optional('cursor', query.cursor),
+  };
+}
 
 const tripParams = z.object({ tripId: z.string().min(1).max(200).openapi({ param: { name: 'tripId', in: 'path' }, example: 'car-007.1716497651000' }) });
 
 const listTrips = createRoute({
   method: 'get',
   path: '/v1/trips',
-  summary: 'Search trips, newest first',
+  summary: 'Search trips: filters combine with AND; sorted by `sort` (default newest first), paged by `cursor`',
   request: { query: listQuery },
   responses: { 200: { content: { 'application/json': { schema: TripPageSchema } }, description: 'One page of trips' }, ...errorResponses },
 });
@@ -48,9 +123,7 @@ const getTrack = createRoute({
 
 export function registerTripRoutes(app: OpenAPIHono<ApiEnv>, deps: { search: SearchIndex; store: WriteStore }): void {
   app.openapi(listTrips, async (c) => {
-    const query = c.req.valid('query');
-    const { tenantId } = c.get('principal');
-    const page = await deps.search.searchTrips({ ...query, fromMs: query.from, toMs: query.to, tenantId });
+    const page = await deps.search.searchTrips(toTripQuery(c.req.valid('query'), c.get('principal').tenantId));
     return c.json(page, 200);
   });
 
