@@ -4,6 +4,7 @@ import { isNight, isRushHour, localClock } from './enrichment/timeOfDay.js';
 import { flushDetectors, initialDetectorsState, stepDetectors, type EventPoint } from './events/detectors.js';
 import type { DrivingEvent } from './events/drivingEvent.js';
 import { attachEvents, finalizeTrip } from './finalizeTrip.js';
+import { haversineM } from './geo.js';
 import type { TelemetryPoint } from './point.js';
 import type { PipelineConfig } from './pipelineConfig.js';
 import type { TripSummary } from './trip.js';
@@ -110,7 +111,9 @@ function addExposure(
   failed: (enricher: Enricher) => void,
 ): NonNullable<DeviceTripState['trip']> {
   const dtS = (point.tsMs - previous.lastMs) / 1000;
-  const moving = Math.max(point.speedMps ?? 0, previous.last.speedMps ?? 0) >= config.trip.movingSpeedMps;
+  // Without a reported speed, the implied one (as segmentation uses): OwnTracks points often have none.
+  const impliedMps = dtS > 0 ? haversineM(previous.last.lat, previous.last.lon, point.lat, point.lon) / dtS : 0;
+  const moving = Math.max(point.speedMps ?? impliedMps, previous.last.speedMps ?? impliedMps) >= config.trip.movingSpeedMps;
   if (!moving || dtS > config.trip.integrationGapS) return trip;
   const offset = bestEffort('time_zone', () => context.utcOffsetMinutes(trip.timeZone ?? 'UTC', point.tsMs), 0, failed);
   const clock = localClock(point.tsMs, offset);

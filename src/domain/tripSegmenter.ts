@@ -86,7 +86,8 @@ export function advance(prev: DeviceTripState, point: TelemetryPoint, config: Tr
     // Powered on but parked for long: the drive has not begun yet, so its start moves forward.
     state.trip = openTrip(state.deviceId, point);
   } else if (trip.lastMovingMs !== null && point.tsMs - trip.lastMovingMs > config.idleTimeoutS * 1000) {
-    state.trip = state.atLastMove;
+    // Position and time roll back to the last movement; events and exposure, attached after each step, stay.
+    state.trip = state.atLastMove && { ...state.atLastMove, events: trip.events, eventCounts: trip.eventCounts, exposure: trip.exposure };
     closeTrip(state, 'idle', changes);
   }
   if (point.ignition === false && state.trip) closeTrip(state, 'ignition_off', changes);

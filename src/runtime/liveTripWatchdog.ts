@@ -9,9 +9,17 @@ export interface OpenTripSource {
  * itself: it appends a `silence` message to the device's stream, so the close is ordered
  * with the device's points and replays the same way.
  */
-export function startLiveTripWatchdog(bus: EventBus, source: OpenTripSource, silenceMs: number, checkEveryMs = 1000): () => void {
+export function startLiveTripWatchdog(
+  bus: EventBus,
+  source: OpenTripSource,
+  silenceMs: number,
+  /** While ingest holds messages back, a device may look silent without being so: judge nobody then. */
+  pushingBack: () => boolean,
+  checkEveryMs = 1000,
+): () => void {
   const requested = new Map<string, number>();
   const timer = setInterval(() => {
+    if (pushingBack()) return;
     const now = Date.now();
     const due: SilenceMessage[] = [];
     for (const trip of source.openTrips()) {

@@ -97,3 +97,21 @@ test('a failing enricher is counted and the trip still completes', () => {
   assert.deepEqual(trip?.enrichmentFailures, ['place_name']);
   assert.equal(trip?.startPlace, null);
 });
+
+test('a trip ended by standing still keeps the events of its last moments', () => {
+  const t0 = Date.UTC(2026, 10, 24, 10);
+  const speeds = [...Array(30).fill(15), 9.5, 4, 0, ...Array(700).fill(0)];
+  const points = northbound(t0, speeds).map((p, i) => (i === 30 || i === 31 ? { ...p, accelMps2: { x: -5.5, y: 0, z: 9.81 } } : p));
+  const { completed } = feed(points);
+  assert.equal(completed.length, 1);
+  assert.equal(completed[0]!.endReason, 'idle');
+  assert.equal(completed[0]!.eventCounts.harsh_braking, 1);
+  assert.ok(completed[0]!.exposure.movingS >= 30);
+});
+
+test('points without a speed still count as moving time', () => {
+  const t0 = Date.UTC(2026, 10, 24, 22, 30);
+  const points = northbound(t0, Array(60).fill(15)).map(({ speedMps: _, ...p }) => p);
+  const [trip] = feed(points).silence();
+  assert.ok(trip && trip.exposure.movingS > 50 && trip.exposure.nightS > 50, JSON.stringify(trip?.exposure));
+});

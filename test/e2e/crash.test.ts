@@ -48,12 +48,16 @@ async function runDevice(brokerUrl: string, deviceId: string, index: number, ack
   }
 }
 
-test('kill -9 while devices publish at QoS 1: every acknowledged point is stored exactly once, and search agrees', { timeout: 120_000 }, async () => {
+test('kill -9 while devices publish at QoS 1: every acknowledged point is stored exactly once, and search agrees', { timeout: 120_000 }, async (t) => {
   const dataDir = mkdtempSync(join(tmpdir(), 'tripline-crash-'));
   const [mqttPort, httpPort] = [await freePort(), await freePort()];
   const args = ['--mqtt-port', String(mqttPort), '--http-port', String(httpPort), '--data-dir', dataDir];
   const env = { TRIPLINE_LIVE_TIMEOUT_S: '5' };
   let platform = startPlatformProcess(args, env);
+  // Whatever fails below, no platform process may outlive the test (the runner would wait for it forever).
+  t.after(() => {
+    platform.kill('SIGKILL');
+  });
   await waitForPort(mqttPort);
 
   const acked = Array.from({ length: DEVICES }, () => new Set<number>());
