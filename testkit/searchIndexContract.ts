@@ -93,4 +93,48 @@ export function searchIndexContract(name: string, open: () => Promise<{ index: S
       await close();
     }
   });
+
+  test(`${name}: which cars passed near a point in a window, from their tracks; events by box; fleet figures`, async () => {
+    const { index, close } = await open();
+    try {
+      // Two cars drive east along lat 50.85 through lon 4.35, one at 08:00, one at 09:00; a third drives 2 km north of it.
+      const t8 = Date.UTC(2026, 10, 24, 8);
+      const t9 = Date.UTC(2026, 10, 24, 9);
+      const east = (t0: number, lat: number) => Array.from({ length: 121 }, (_, i) => ({ tsMs: t0 + i * 1000, lat, lon: 4.33 + i * 0.0003 }));
+      const trips = [
+        tripDoc('car-a.1', t8, { vehicleId: 'car-a', distanceM: 2500, score: { score: 90, breakdown: [] }, events: [{ ...event('harsh_braking', 'high'), lat: 50.85, lon: 4.35, startMs: t8 + 5000 }] }),
+        tripDoc('car-b.1', t9, { vehicleId: 'car-b', distanceM: 2500, score: { score: 60, breakdown: [] } }),
+        tripDoc('car-c.1', t8, { vehicleId: 'car-c', distanceM: 5000, score: { score: 70, breakdown: [] }, events: [{ ...event('speeding', 'low'), lat: 50.868, lon: 4.35, startMs: t8 }] }),
+      ];
+      await index.apply(trips.map((trip, i) => change(i + 1, 1, trip)), new Map([
+        ['car-a.1', east(t8, 50.85)], ['car-b.1', east(t9, 50.85)], ['car-c.1', east(t8, 50.868)],
+      ]));
+      // car-a passes lon 4.35 at t8 + 66.7 s.
+      const near = await index.nearTracks({ tenantId: 't1', lat: 50.8501, lon: 4.35, radiusM: 100, fromMs: t8, toMs: t8 + 600_000, limit: 10 });
+      assert.deepEqual(near.map((h) => h.vehicleId), ['car-a'], 'car-b passed an hour later; car-c 2 km away');
+      assert.ok(near[0]!.distanceM < 15, `closest approach ${near[0]!.distanceM} m`);
+      assert.ok(Math.abs(near[0]!.closestMs - (t8 + 66_667)) < 2000, 'the time of the closest approach, interpolated');
+      const later = await index.nearTracks({ tenantId: 't1', lat: 50.85, lon: 4.35, radiusM: 100, fromMs: t8, toMs: t9 + 3_600_000, limit: 10 });
+      assert.deepEqual(later.map((h) => h.vehicleId).sort(), ['car-a', 'car-b']);
+      assert.deepEqual(await index.nearTracks({ tenantId: 't2', lat: 50.85, lon: 4.35, radiusM: 100, fromMs: t8, toMs: t9 + 3_600_000, limit: 10 }), [], 'tenants never mix');
+      const afterPassing = await index.nearTracks({ tenantId: 't1', lat: 50.85, lon: 4.35, radiusM: 100, fromMs: t8 + 70_000, toMs: t8 + 600_000, limit: 10 });
+      assert.ok(afterPassing[0] && afterPassing[0].distanceM > 60 && afterPassing[0].distanceM < 75, 'from 70 s on, car-a is already 70 m past the point');
+
+      const box = await index.searchEvents({ tenantId: 't1', bbox: [4.34, 50.84, 4.36, 50.86], limit: 10 });
+      assert.deepEqual(box.events.map((e) => [e.vehicleId, e.event.type]), [['car-a', 'harsh_braking']]);
+      const speeding = await index.searchEvents({ tenantId: 't1', types: ['speeding'], limit: 10 });
+      assert.deepEqual(speeding.events.map((e) => e.tripId), ['car-c.1']);
+
+      const vehicles = await index.vehicleStats({ tenantId: 't1' });
+      assert.deepEqual(vehicles.map((v) => [v.vehicleId, v.trips, v.events]), [['car-a', 1, 1], ['car-b', 1, 0], ['car-c', 1, 1]]);
+      assert.equal(vehicles[0]!.eventsPer100Km, 40);
+      const fleet = await index.fleetStats({ tenantId: 't1' });
+      assert.equal(fleet.trips, 3);
+      assert.deepEqual(fleet.scoreHistogram.filter((b) => b.trips > 0).map((b) => [b.from, b.trips]), [[60, 1], [70, 1], [90, 1]]);
+      assert.deepEqual(fleet.eventsByType, { harsh_braking: 1, speeding: 1 });
+      assert.deepEqual(fleet.kmPerDay, [{ day: '2026-11-24', km: 10 }]);
+    } finally {
+      await close();
+    }
+  });
 }

@@ -4,6 +4,7 @@ import type { Registry } from 'prom-client';
 import type { SearchIndex } from '../ports/searchIndex.js';
 import type { WriteStore } from '../ports/writeStore.js';
 import { authMiddleware, type ApiEnv, type Authenticator } from './auth.js';
+import { registerAnalyticsRoutes } from './routes/analytics.js';
 import { registerHealthRoute, type Health } from './routes/health.js';
 import { registerTripRoutes } from './routes/trips.js';
 import { registerVehicleRoutes } from './routes/vehicles.js';
@@ -46,6 +47,7 @@ export function createApi(deps: ApiDeps): OpenAPIHono<ApiEnv> {
 
   app.use('/v1/*', authMiddleware(deps.authenticate));
   registerTripRoutes(app, deps);
+  registerAnalyticsRoutes(app, deps);
   registerVehicleRoutes(app, { search: deps.search, windowDays: deps.scoreWindowDays });
   return app;
 }

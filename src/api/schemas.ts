@@ -75,8 +75,12 @@ export const VehicleScoreSchema = z
   })
   .openapi('VehicleScore');
 
+export const ApproachSchema = z
+  .object({ closestMs: z.number(), distanceM: z.number(), lat: z.number(), lon: z.number() })
+  .openapi('Approach', { description: 'with `near`: when and how close the track came to the point' });
+
 export const TripPageSchema = z
-  .object({ trips: z.array(TripSchema), nextCursor: z.string().nullable().openapi({ description: 'pass as `cursor` for the next page' }) })
+  .object({ trips: z.array(TripSchema.extend({ approach: ApproachSchema.optional() })), nextCursor: z.string().nullable().openapi({ description: 'pass as `cursor` for the next page' }) })
   .openapi('TripPage');
 
 export const ErrorSchema = z
@@ -116,3 +120,22 @@ export const errorResponses = {
 };
 
 export const notFoundResponse = { 404: errorResponse('Not found for this tenant') };
+
+/** W,S,E,N in degrees. */
+export const bboxParam = z.string().transform((text, ctx) => {
+  const values = text.split(',').map(Number);
+  const [west, south, east, north] = values;
+  if (values.length !== 4 || values.some((v) => !Number.isFinite(v)) || west! < -180 || east! > 180 || south! < -90 || north! > 90 || west! > east! || south! > north!) {
+    ctx.addIssue({ code: 'custom', message: 'expected W,S,E,N in degrees with W <= E and S <= N' });
+    return z.NEVER;
+  }
+  return values as [number, number, number, number];
+});
+
+export const EVENT_TYPES = ['harsh_braking', 'harsh_acceleration', 'harsh_cornering', 'speeding', 'crash', 'phone_handling'] as const;
+
+/** A comma-separated list of event types. */
+export const eventTypesParam = z
+  .string()
+  .transform((text) => text.split(','))
+  .pipe(z.array(z.enum(EVENT_TYPES)));

@@ -1,15 +1,30 @@
-import type { SearchIndex } from '../ports/searchIndex.js';
-import type { ChangeFeed } from '../ports/writeStore.js';
+import type { TripSummary } from '../domain/trip.js';
+import type { SearchIndex, TrackPoint } from '../ports/searchIndex.js';
+import type { ChangeFeed, TripChange } from '../ports/writeStore.js';
 
 /**
  * Moves the next changes of the write store's outbox into the search index. Idempotent:
  * the index upserts by id and version and stores its cursor with the documents.
  */
-export async function syncOnce(feed: ChangeFeed, index: SearchIndex, batchSize: number): Promise<number> {
+export async function syncOnce(feed: ChangeFeed, index: SearchIndex, batchSize: number, trackOf?: TrackSource): Promise<number> {
   const { seq } = await index.position();
   const changes = await feed.readAfter(seq, batchSize);
-  if (changes.length > 0) await index.apply(changes);
+  if (changes.length === 0) return 0;
+  await index.apply(changes, trackOf ? await tracksOfCompleted(changes, trackOf) : undefined);
   return changes.length;
+}
+
+/** Where a completed trip's track comes from (the write store's point chunks). */
+export type TrackSource = (trip: TripSummary) => Promise<TrackPoint[]>;
+
+/** Tracks of the trips completed in a batch, so the search store can answer "who passed near here". */
+export async function tracksOfCompleted(changes: TripChange[], trackOf: TrackSource): Promise<Map<string, TrackPoint[]>> {
+  const tracks = new Map<string, TrackPoint[]>();
+  for (const change of changes) {
+    if (change.trip.status !== 'completed' || tracks.has(change.tripId)) continue;
+    tracks.set(change.tripId, (await trackOf(change.trip)).map(({ tsMs, lat, lon }) => ({ tsMs, lat, lon })));
+  }
+  return tracks;
 }
 
 /** How far the search index trails the write store. */

@@ -1,4 +1,4 @@
-import type { DrivingEventType, Severity } from '../domain/events/drivingEvent.js';
+import type { DrivingEvent, DrivingEventType, Severity } from '../domain/events/drivingEvent.js';
 import type { TripSummary } from '../domain/trip.js';
 import type { TripChange } from './writeStore.js';
 
@@ -37,6 +37,85 @@ export interface TripQuery {
   cursor?: string;
 }
 
+/** A track position as the search store keeps it, for "who passed near here" questions. */
+export interface TrackPoint {
+  tsMs: number;
+  lat: number;
+  lon: number;
+}
+
+/** Which cars passed within radiusM of a point between fromMs and toMs, answered from their tracks. */
+export interface NearQuery {
+  tenantId: string;
+  lat: number;
+  lon: number;
+  radiusM: number;
+  fromMs: number;
+  toMs: number;
+  limit: number;
+}
+
+export interface NearHit {
+  tripId: string;
+  vehicleId: string;
+  /** The closest approach inside the window: when, how far, where. */
+  closestMs: number;
+  distanceM: number;
+  lat: number;
+  lon: number;
+}
+
+export interface EventQuery {
+  tenantId: string;
+  types?: DrivingEventType[];
+  severity?: Severity;
+  vehicleId?: string;
+  fromMs?: number;
+  toMs?: number;
+  bbox?: [number, number, number, number];
+  limit: number;
+  /** Opaque position after which the page starts. */
+  cursor?: string;
+}
+
+export interface EventHit {
+  tripId: string;
+  vehicleId: string;
+  event: DrivingEvent;
+}
+
+export interface EventPage {
+  events: EventHit[];
+  nextCursor: string | null;
+}
+
+export interface StatsQuery {
+  tenantId: string;
+  vehicleId?: string;
+  fromMs?: number;
+  toMs?: number;
+}
+
+export interface VehicleStats {
+  vehicleId: string;
+  trips: number;
+  distanceM: number;
+  /** Distance-weighted mean score of its completed trips; null without any. */
+  meanScore: number | null;
+  events: number;
+  eventsPer100Km: number | null;
+}
+
+export interface FleetStats {
+  trips: number;
+  distanceM: number;
+  /** Completed trips per 10-point score band, [0,10) … [90,100]. */
+  scoreHistogram: Array<{ from: number; to: number; trips: number }>;
+  eventsByType: Partial<Record<DrivingEventType, number>>;
+  /** Kilometres per UTC day of the trips' start. */
+  kmPerDay: Array<{ day: string; km: number }>;
+}
+
 export interface TripPage {
   trips: TripSummary[];
   nextCursor: string | null;
@@ -45,11 +124,15 @@ export interface TripPage {
 /** The read side: trip documents kept in step with the write store by sync. */
 export interface SearchIndex {
   /** Upserts by id and version (an older version never overwrites a newer one) and stores the cursor, atomically. */
-  apply(changes: TripChange[]): Promise<void>;
+  apply(changes: TripChange[], tracks?: ReadonlyMap<string, TrackPoint[]>): Promise<void>;
   /** The last change seq applied, and when that change had been written. */
   position(): Promise<{ seq: number; writtenAtMs: number }>;
   searchTrips(query: TripQuery): Promise<TripPage>;
   trip(tenantId: string, tripId: string): Promise<TripSummary | null>;
+  nearTracks(query: NearQuery): Promise<NearHit[]>;
+  searchEvents(query: EventQuery): Promise<EventPage>;
+  vehicleStats(query: StatsQuery): Promise<VehicleStats[]>;
+  fleetStats(query: StatsQuery): Promise<FleetStats>;
   count(): Promise<number>;
   /** Forgets everything, for a rebuild from the write store. */
   reset(): Promise<void>;

@@ -47,7 +47,7 @@ export async function startEmbedded(config: PlatformConfig, logger: Logger): Pro
 
   const context = await createTripContext(config.osmExtract ? { osmExtract: config.osmExtract } : {});
   if (config.osmExtract) logger.info({ file: config.osmExtract, ...(context.speedLimitStats as object) }, 'speed limits loaded');
-  const sync = new SyncLoop(store, search, metrics, logger);
+  const sync = new SyncLoop(store, search, metrics, logger, (trip) => store.points(trip.deviceId, trip.startMs, trip.endMs));
   const worker = new TripWorker({
     bus, store, config: config.pipeline, context, metrics, logger, batchSize: 200,
     onCommitted: () => sync.kick(),
@@ -58,9 +58,8 @@ export async function startEmbedded(config: PlatformConfig, logger: Logger): Pro
   });
   await worker.start();
   sync.start();
-  const stopWatchdog = startLiveTripWatchdog(bus, worker, config.liveTimeoutS * 1000);
-
   let backlog = await worker.backlog();
+  const stopWatchdog = startLiveTripWatchdog(bus, worker, config.liveTimeoutS * 1000, () => backlog > config.maxBusBacklog);
   const housekeeping = setInterval(() => {
     void worker.backlog().then((n) => metrics.busBacklog.set((backlog = n)));
   }, 100);

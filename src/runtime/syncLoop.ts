@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { syncLag, syncOnce } from '../functions/syncSearch.js';
+import { syncLag, syncOnce, type TrackSource } from '../functions/syncSearch.js';
 import type { SearchIndex } from '../ports/searchIndex.js';
 import type { ChangeFeed } from '../ports/writeStore.js';
 import type { Metrics } from './metrics.js';
@@ -19,6 +19,7 @@ export class SyncLoop {
     private readonly index: SearchIndex,
     private readonly metrics: Metrics,
     private readonly logger: Logger,
+    private readonly trackOf?: TrackSource,
     private readonly batchSize = 1000,
   ) {}
 
@@ -46,7 +47,7 @@ export class SyncLoop {
       let moved = 0;
       try {
         const started = performance.now();
-        moved = await syncOnce(this.feed, this.index, this.batchSize);
+        moved = await syncOnce(this.feed, this.index, this.batchSize, this.trackOf);
         if (moved > 0) this.metrics.stageSeconds.observe({ stage: 'sync' }, (performance.now() - started) / 1000);
         const lag = await this.lag();
         this.metrics.syncLagSeconds.set(lag.lagMs / 1000);

@@ -3,14 +3,15 @@ import type { Severity } from '../../domain/events/drivingEvent.js';
 import type { TripQuery, TripSortKey } from '../../ports/searchIndex.js';
 
 /** Bumped whenever the tables change: an older search store is dropped and rebuilt by sync from the outbox. */
-const SCHEMA_VERSION = 2;
+const SCHEMA_VERSION = 3;
 
 export function migrate(db: Database.Database): void {
   const version = db.pragma('user_version', { simple: true }) as number;
   if (version !== SCHEMA_VERSION) {
     db.exec(`
       DROP TABLE IF EXISTS trips; DROP TABLE IF EXISTS trips_places; DROP TABLE IF EXISTS trips_extent;
-      DROP TABLE IF EXISTS trip_event_counts; DROP TABLE IF EXISTS sync_position;
+      DROP TABLE IF EXISTS trip_event_counts; DROP TABLE IF EXISTS trip_events; DROP TABLE IF EXISTS events_at;
+      DROP TABLE IF EXISTS track_pieces; DROP TABLE IF EXISTS sync_position;
     `);
   }
   db.exec(`
@@ -25,9 +26,15 @@ export function migrate(db: Database.Database): void {
     CREATE INDEX IF NOT EXISTS trips_by_vehicle ON trips (tenant_id, vehicle_id, start_ms, trip_id);
     CREATE INDEX IF NOT EXISTS trips_by_score ON trips (tenant_id, score, trip_id);
     CREATE INDEX IF NOT EXISTS trips_by_distance ON trips (tenant_id, distance_m, trip_id);
-    CREATE TABLE IF NOT EXISTS trip_event_counts (trip_id INTEGER NOT NULL, type TEXT NOT NULL, severity INTEGER NOT NULL, n INTEGER NOT NULL);
-    CREATE INDEX IF NOT EXISTS trip_event_counts_by_trip ON trip_event_counts (trip_id, type);
-    CREATE INDEX IF NOT EXISTS trip_event_counts_by_type ON trip_event_counts (type, severity, trip_id);
+    CREATE TABLE IF NOT EXISTS trip_events (
+      id INTEGER PRIMARY KEY, trip_id INTEGER NOT NULL, type TEXT NOT NULL, severity INTEGER NOT NULL,
+      start_ms INTEGER NOT NULL, doc TEXT NOT NULL
+    );
+    CREATE INDEX IF NOT EXISTS trip_events_by_trip ON trip_events (trip_id, type, severity);
+    CREATE INDEX IF NOT EXISTS trip_events_by_time ON trip_events (start_ms, id);
+    CREATE VIRTUAL TABLE IF NOT EXISTS events_at USING rtree (id, west, east, south, north);
+    -- Pieces of each completed trip's track: a box, a time span and the points, for "who passed near here".
+    CREATE VIRTUAL TABLE IF NOT EXISTS track_pieces USING rtree (id, west, east, south, north, +trip_id INTEGER, +start_ms INTEGER, +end_ms INTEGER, +points TEXT);
     CREATE VIRTUAL TABLE IF NOT EXISTS trips_places USING fts5 (places, content='', contentless_delete=1);
     CREATE VIRTUAL TABLE IF NOT EXISTS trips_extent USING rtree (id, west, east, south, north);
     CREATE TABLE IF NOT EXISTS sync_position (id INTEGER PRIMARY KEY CHECK (id = 1), seq INTEGER NOT NULL, written_at_ms INTEGER NOT NULL);
@@ -70,7 +77,7 @@ export function tripFilter(query: TripQuery): { where: string[]; params: Record<
     const typeParams = Object.fromEntries(types.map((type, i) => [`eventType${i}`, type]));
     const typeClause = types.length > 0 ? `AND e.type IN (${types.map((_, i) => `@eventType${i}`).join(', ')})` : '';
     add(
-      `(SELECT COALESCE(SUM(e.n), 0) FROM trip_event_counts e WHERE e.trip_id = trips.id ${typeClause} AND e.severity >= @minSeverity) >= @minEvents`,
+      `(SELECT COUNT(*) FROM trip_events e WHERE e.trip_id = trips.id ${typeClause} AND e.severity >= @minSeverity) >= @minEvents`,
       { ...typeParams, minSeverity: query.events.severity ? SEVERITY_RANK[query.events.severity] : 1, minEvents: query.events.minEvents ?? 1 },
     );
   }

@@ -1,5 +1,9 @@
 import type { TripSummary } from '../../domain/trip.js';
-import type { SearchIndex, TripPage, TripQuery } from '../../ports/searchIndex.js';
+import type {
+  EventPage, EventQuery, FleetStats, NearHit, NearQuery, SearchIndex, StatsQuery, TrackPoint, TripPage, TripQuery, VehicleStats,
+} from '../../ports/searchIndex.js';
+import { fleetStats, searchEvents, vehicleStats } from './searchAnalytics.js';
+import { nearTracks, trackPieces } from './trackPieces.js';
 import type { TripChange } from '../../ports/writeStore.js';
 import { decodeTripCursor, encodeTripCursor } from '../../ports/tripCursor.js';
 import { migrate, SEVERITY_RANK, SORT_EXPRESSIONS, tripFilter } from './searchSchema.js';
@@ -29,8 +33,12 @@ export class SqliteSearchIndex implements SearchIndex {
            score = @score, night_share = @nightShare, speeding_share = @speedingShare, start_lat = @startLat, start_lon = @startLon,
            end_lat = @endLat, end_lon = @endLon, version = @version, doc = @doc WHERE id = @id`,
       ),
-      deleteEventCounts: this.db.prepare('DELETE FROM trip_event_counts WHERE trip_id = ?'),
-      insertEventCount: this.db.prepare('INSERT INTO trip_event_counts VALUES (?, ?, ?, ?)'),
+      deleteEventBoxes: this.db.prepare('DELETE FROM events_at WHERE id IN (SELECT id FROM trip_events WHERE trip_id = ?)'),
+      deleteEvents: this.db.prepare('DELETE FROM trip_events WHERE trip_id = ?'),
+      insertEvent: this.db.prepare('INSERT INTO trip_events (trip_id, type, severity, start_ms, doc) VALUES (?, ?, ?, ?, ?)'),
+      insertEventBox: this.db.prepare('INSERT INTO events_at VALUES (?, ?, ?, ?, ?)'),
+      deletePieces: this.db.prepare('DELETE FROM track_pieces WHERE trip_id = ?'),
+      insertPiece: this.db.prepare('INSERT INTO track_pieces (west, east, south, north, trip_id, start_ms, end_ms, points) VALUES (?, ?, ?, ?, ?, ?, ?, ?)'),
       deletePlaces: this.db.prepare('DELETE FROM trips_places WHERE rowid = ?'),
       insertPlaces: this.db.prepare('INSERT INTO trips_places (rowid, places) VALUES (?, ?)'),
       upsertExtent: this.db.prepare('INSERT OR REPLACE INTO trips_extent VALUES (?, ?, ?, ?, ?)'),
@@ -40,11 +48,11 @@ export class SqliteSearchIndex implements SearchIndex {
     };
   }
 
-  async apply(changes: TripChange[]): Promise<void> {
+  async apply(changes: TripChange[], tracks?: ReadonlyMap<string, TrackPoint[]>): Promise<void> {
     const last = changes[changes.length - 1];
     if (!last) return;
     this.db.transaction(() => {
-      for (const change of changes) this.upsert(change);
+      for (const change of changes) this.upsert(change, tracks?.get(change.tripId));
       this.stmt.setPosition.run(last.seq, last.writtenAtMs);
     })();
   }
@@ -84,19 +92,36 @@ export class SqliteSearchIndex implements SearchIndex {
     return row ? (JSON.parse(row.doc) as TripSummary) : null;
   }
 
+  async nearTracks(query: NearQuery): Promise<NearHit[]> {
+    return nearTracks(this.db, query);
+  }
+
+  async searchEvents(query: EventQuery): Promise<EventPage> {
+    return searchEvents(this.db, query);
+  }
+
+  async vehicleStats(query: StatsQuery): Promise<VehicleStats[]> {
+    return vehicleStats(this.db, query);
+  }
+
+  async fleetStats(query: StatsQuery): Promise<FleetStats> {
+    return fleetStats(this.db, query);
+  }
+
   async count(): Promise<number> {
     return (this.db.prepare('SELECT COUNT(*) AS n FROM trips').get() as { n: number }).n;
   }
 
   async reset(): Promise<void> {
-    this.db.exec('DELETE FROM trips; DELETE FROM trips_places; DELETE FROM trips_extent; DELETE FROM trip_event_counts; DELETE FROM sync_position;');
+    this.db.exec(`DELETE FROM trips; DELETE FROM trips_places; DELETE FROM trips_extent; DELETE FROM trip_events; DELETE FROM events_at;
+      DELETE FROM track_pieces; DELETE FROM sync_position;`);
   }
 
   async close(): Promise<void> {
     this.db.close();
   }
 
-  private upsert(change: TripChange): void {
+  private upsert(change: TripChange, track: TrackPoint[] | undefined): void {
     const trip = change.trip;
     const current = this.stmt.current.get(change.tripId) as { id: number; version: number } | undefined;
     if (current && current.version >= change.version) return; // already indexed: replays change nothing
@@ -119,24 +144,19 @@ export class SqliteSearchIndex implements SearchIndex {
       id = Number(this.stmt.insert.run(row).lastInsertRowid);
     }
     this.stmt.insertPlaces.run(id, placesOf(trip));
-    this.stmt.deleteEventCounts.run(id);
-    for (const [key, n] of eventCountsOf(trip)) {
-      const [type, severity] = key.split(':');
-      this.stmt.insertEventCount.run(id, type, Number(severity), n);
+    this.stmt.deleteEventBoxes.run(id);
+    this.stmt.deleteEvents.run(id);
+    for (const event of trip.events) {
+      const eventId = Number(this.stmt.insertEvent.run(id, event.type, SEVERITY_RANK[event.severity], event.startMs, JSON.stringify(event)).lastInsertRowid);
+      this.stmt.insertEventBox.run(eventId, event.lon, event.lon, event.lat, event.lat);
+    }
+    if (track) {
+      this.stmt.deletePieces.run(id);
+      for (const piece of trackPieces(track)) this.stmt.insertPiece.run(piece.west, piece.east, piece.south, piece.north, id, piece.startMs, piece.endMs, piece.points);
     }
     const [west, south, east, north] = trip.bbox;
     this.stmt.upsertExtent.run(id, west, east, south, north);
   }
-}
-
-/** Events per type and severity rank (1 low, 2 medium, 3 high), what event filters count. */
-function eventCountsOf(trip: TripSummary): Map<string, number> {
-  const counts = new Map<string, number>();
-  for (const event of trip.events) {
-    const key = `${event.type}:${SEVERITY_RANK[event.severity]}`;
-    counts.set(key, (counts.get(key) ?? 0) + 1);
-  }
-  return counts;
 }
 
 /** Place text indexed for full-text search. */

@@ -3,13 +3,12 @@ import { TRIP_SORT_KEYS, type SearchIndex, type TripQuery } from '../../ports/se
 import type { WriteStore } from '../../ports/writeStore.js';
 import type { ApiEnv } from '../auth.js';
 import { decodeTripCursor } from '../../ports/tripCursor.js';
-import { errorResponses, notFoundResponse, instant, TrackSchema, TripPageSchema, TripSchema } from '../schemas.js';
+import { bboxParam, errorResponses, eventTypesParam, notFoundResponse, instant, TrackSchema, TripPageSchema, TripSchema } from '../schemas.js';
 
 export const MAX_PAGE_SIZE = 500;
 
 const number = (description: string) => z.coerce.number().optional().openapi({ type: 'number', description });
 const share = (description: string) => z.coerce.number().min(0).max(1).optional().openapi({ type: 'number', description });
-const EVENT_TYPES = ['harsh_braking', 'harsh_acceleration', 'harsh_cornering', 'speeding', 'crash', 'phone_handling'] as const;
 
 const listQuery = z
   .object({
@@ -27,28 +26,24 @@ const listQuery = z
     maxNightShare: share('share of moving time at night, 0–1'),
     minSpeedingShare: share('share of moving time over the limit, 0–1'),
     maxSpeedingShare: share('share of moving time over the limit, 0–1'),
-    event: z
-      .string()
-      .transform((text) => text.split(','))
-      .pipe(z.array(z.enum(EVENT_TYPES)))
-      .optional()
-      .openapi({ type: 'string', description: 'trips with events of these types (comma-separated)', example: 'harsh_braking,speeding' }),
+    event: eventTypesParam.optional().openapi({ type: 'string', description: 'trips with events of these types (comma-separated)', example: 'harsh_braking,speeding' }),
     minEvents: z.coerce.number().int().min(1).max(10_000).optional().openapi({ type: 'integer', description: 'at least this many such events (default 1 when event or severity is given)' }),
     severity: z.enum(['low', 'medium', 'high']).optional().openapi({ description: 'events of at least this severity' }),
     q: z.string().min(1).max(200).optional().openapi({ description: 'start or end place name; each word matches as a prefix', example: 'brus' }),
-    bbox: z
+    bbox: bboxParam.optional().openapi({ type: 'string', description: 'trips that started or ended inside this box', example: '4.30,50.80,4.45,50.90' }),
+    near: z
       .string()
       .transform((text, ctx) => {
         const values = text.split(',').map(Number);
-        const [west, south, east, north] = values;
-        if (values.length !== 4 || values.some((v) => !Number.isFinite(v)) || west! < -180 || east! > 180 || south! < -90 || north! > 90 || west! > east! || south! > north!) {
-          ctx.addIssue({ code: 'custom', message: 'expected W,S,E,N in degrees with W <= E and S <= N' });
+        const [lat, lon, radiusM] = values;
+        if (values.length !== 3 || values.some((v) => !Number.isFinite(v)) || Math.abs(lat!) > 90 || Math.abs(lon!) > 180 || radiusM! <= 0 || radiusM! > 50_000) {
+          ctx.addIssue({ code: 'custom', message: 'expected LAT,LON,RADIUS_M with a radius of at most 50,000 m' });
           return z.NEVER;
         }
-        return values as [number, number, number, number];
+        return { lat: lat!, lon: lon!, radiusM: radiusM! };
       })
       .optional()
-      .openapi({ type: 'string', description: 'trips that started or ended inside this box', example: '4.30,50.80,4.45,50.90' }),
+      .openapi({ type: 'string', description: 'trips whose track passed within RADIUS_M of LAT,LON between `from` and `to` (both required), nearest first, with their closest approach', example: '50.8466,4.3528,200' }),
     sort: z.enum(TRIP_SORT_KEYS).default('startMs'),
     order: z.enum(['asc', 'desc']).default('desc'),
     limit: z.coerce.number().int().min(1).max(MAX_PAGE_SIZE).default(50).openapi({ type: 'integer', example: 50 }),
@@ -59,6 +54,12 @@ const listQuery = z
       .optional(),
   })
   .superRefine((query, ctx) => {
+    if (query.near && (query.from === undefined || query.to === undefined)) {
+      ctx.addIssue({ code: 'custom', path: ['near'], message: 'near needs a time window: give from and to' });
+    }
+    if (query.near && query.from !== undefined && query.to !== undefined && query.to - query.from > 31 * 86_400_000) {
+      ctx.addIssue({ code: 'custom', path: ['near'], message: 'near searches a window of at most 31 days' });
+    }
     const cursor = query.cursor ? decodeTripCursor(query.cursor) : null;
     if (cursor && cursor.sort !== `${query.sort}:${query.order}`) {
       ctx.addIssue({ code: 'custom', path: ['cursor'], message: `this cursor pages a ${cursor.sort} sort, not ${query.sort}:${query.order}` });
@@ -123,8 +124,14 @@ const getTrack = createRoute({
 
 export function registerTripRoutes(app: OpenAPIHono<ApiEnv>, deps: { search: SearchIndex; store: WriteStore }): void {
   app.openapi(listTrips, async (c) => {
-    const page = await deps.search.searchTrips(toTripQuery(c.req.valid('query'), c.get('principal').tenantId));
-    return c.json(page, 200);
+    const query = c.req.valid('query');
+    const tenantId = c.get('principal').tenantId;
+    if (query.near && query.from !== undefined && query.to !== undefined) {
+      const hits = await deps.search.nearTracks({ tenantId, ...query.near, fromMs: query.from, toMs: query.to, limit: query.limit });
+      const trips = await Promise.all(hits.map(async ({ tripId, vehicleId: _, ...approach }) => ({ ...(await deps.search.trip(tenantId, tripId))!, approach })));
+      return c.json({ trips, nextCursor: null }, 200);
+    }
+    return c.json(await deps.search.searchTrips(toTripQuery(query, tenantId)), 200);
   });
 
   app.openapi(getTrip, async (c) => {
