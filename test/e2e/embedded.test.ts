@@ -83,6 +83,36 @@ test('trips are found by place text, events, score and box through the API', asy
   assert.ok((await ids(`bbox=${west},${south},${east},${north}`)).includes(all[0]!.tripId));
 });
 
+test('who passed near a point, events in a box, and fleet figures, through the API', async () => {
+  const trip = (await getJson<{ trips: TripSummary[] }>(`${t.httpUrl}/v1/trips?vehicleId=e2e-car-2&status=completed`)).body.trips[0]!;
+  const { body: track } = await getJson<{ geometry: { coordinates: number[][] }; properties: { timesMs: number[] } }>(`${t.httpUrl}/v1/trips/${trip.tripId}/track`);
+  const middle = Math.floor(track.geometry.coordinates.length / 2);
+  const [lon, lat] = track.geometry.coordinates[middle]!;
+  const atMs = track.properties.timesMs[middle]!;
+  const near = await getJson<{ trips: Array<TripSummary & { approach: { closestMs: number; distanceM: number } }> }>(
+    `${t.httpUrl}/v1/trips?near=${lat},${lon},50&from=${atMs - 60_000}&to=${atMs + 60_000}`,
+  );
+  assert.equal(near.status, 200);
+  const hit = near.body.trips.find((tr) => tr.tripId === trip.tripId);
+  assert.ok(hit, 'the car that drove through the point in the window is found');
+  assert.ok(hit.approach.distanceM < 5 && Math.abs(hit.approach.closestMs - atMs) < 2000);
+  const later = await getJson<{ trips: TripSummary[] }>(`${t.httpUrl}/v1/trips?near=${lat},${lon},50&from=${atMs + 3_600_000}&to=${atMs + 7_200_000}`);
+  assert.equal(later.body.trips.some((tr) => tr.tripId === trip.tripId), false, 'an hour later it was not there');
+  assert.equal((await getJson(`${t.httpUrl}/v1/trips?near=${lat},${lon},50`)).status, 400, 'near needs a window');
+
+  const events = await getJson<{ events: Array<{ tripId: string; event: { type: string } }> }>(`${t.httpUrl}/v1/events?limit=500`);
+  assert.equal(events.status, 200);
+  const everyTrip = (await getJson<{ trips: TripSummary[] }>(`${t.httpUrl}/v1/trips?limit=500`)).body.trips;
+  const all = everyTrip.filter((tr) => tr.status === 'completed');
+  assert.equal(events.body.events.length, everyTrip.reduce((sum, tr) => sum + tr.events.length, 0), 'every event of every trip');
+  const stats = await getJson<{ trips: number; eventsByType: Record<string, number>; scoreHistogram: Array<{ trips: number }> }>(`${t.httpUrl}/v1/stats`);
+  assert.equal(stats.body.trips, all.length);
+  assert.equal(stats.body.scoreHistogram.reduce((sum, band) => sum + band.trips, 0), all.length);
+  const vehicles = await getJson<{ vehicles: Array<{ vehicleId: string; trips: number }> }>(`${t.httpUrl}/v1/vehicles`);
+  assert.ok(vehicles.body.vehicles.some((v) => v.vehicleId === 'e2e-car-2' && v.trips === 1));
+  assert.equal((await getJson(`${t.httpUrl}/v1/events?bbox=1,2`)).status, 400);
+});
+
 test('health, metrics and the OpenAPI document are served', async () => {
   const health = await getJson<{ status: string; components: Record<string, unknown> }>(`${t.httpUrl}/healthz`);
   assert.equal(health.status, 200);
