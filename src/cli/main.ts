@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { registerEvaluateCommand } from './evaluateCommand.js';
+import { registerReindexCommand } from './reindexCommand.js';
 import { registerReplayCommand, registerSimulateCommand } from './simCommands.js';
 import { registerStartCommand } from './startCommand.js';
 
@@ -14,6 +15,7 @@ registerStartCommand(program);
 registerSimulateCommand(program);
 registerReplayCommand(program);
 registerEvaluateCommand(program);
+registerReindexCommand(program);
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   process.stderr.write(`tripline: ${error instanceof Error ? error.message : String(error)}\n`);

@@ -39,6 +39,13 @@ export interface WriteStore {
   trip(tenantId: string, tripId: string): Promise<TripSummary | null>;
   points(deviceId: string, fromMs: number, toMs: number): Promise<TelemetryPoint[]>;
   counts(): Promise<{ trips: number; chunks: number; points: number }>;
+  /** How many trips there are (cheaper than `counts()`, which also sums the points). */
+  tripCount(): Promise<number>;
+  /**
+   * Up to `limit` trips with their current version, in trip id order, starting after
+   * `afterTripId` ('' for the first page): keyset paging over every trip, to rebuild the search store.
+   */
+  tripsAfter(afterTripId: string, limit: number): Promise<Array<{ version: number; trip: TripSummary }>>;
   close(): Promise<void>;
 }
 

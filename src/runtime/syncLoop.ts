@@ -56,6 +56,8 @@ export class SyncLoop {
         this.logger.error({ err: error }, 'sync failed; will retry');
       }
       if (moved === 0 && this.running) await this.waker.sleep(250);
+      // Catching up runs batch after batch: let HTTP and signals in between.
+      else await new Promise((resolve) => setImmediate(resolve));
     }
   }
 

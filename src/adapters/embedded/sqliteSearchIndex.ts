@@ -51,10 +51,11 @@ export class SqliteSearchIndex implements SearchIndex {
   async apply(changes: TripChange[], tracks?: ReadonlyMap<string, TrackPoint[]>): Promise<void> {
     const last = changes[changes.length - 1];
     if (!last) return;
+    // IMMEDIATE: take the write lock first, so a second writer (a reindex beside sync) waits for it instead of failing.
     this.db.transaction(() => {
       for (const change of changes) this.upsert(change, tracks?.get(change.tripId));
       this.stmt.setPosition.run(last.seq, last.writtenAtMs);
-    })();
+    }).immediate();
   }
 
   async position(): Promise<{ seq: number; writtenAtMs: number }> {

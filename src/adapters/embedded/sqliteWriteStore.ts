@@ -51,6 +51,8 @@ export class SqliteWriteStore implements WriteStore, ChangeFeed {
       ),
       selectChanges: this.db.prepare('SELECT seq, trip_id, version, written_at_ms, doc FROM outbox WHERE seq > ? ORDER BY seq LIMIT ?'),
       selectHead: this.db.prepare('SELECT seq, written_at_ms FROM outbox ORDER BY seq DESC LIMIT 1'),
+      countTrips: this.db.prepare('SELECT COUNT(*) AS n FROM trips'),
+      selectTripsAfter: this.db.prepare('SELECT version, doc FROM trips WHERE trip_id > ? ORDER BY trip_id LIMIT ?'),
     };
   }
 
@@ -107,9 +109,18 @@ export class SqliteWriteStore implements WriteStore, ChangeFeed {
   }
 
   async counts(): Promise<{ trips: number; chunks: number; points: number }> {
-    const trips = (this.db.prepare('SELECT COUNT(*) AS n FROM trips').get() as { n: number }).n;
+    const trips = await this.tripCount();
     const chunks = this.db.prepare('SELECT COUNT(*) AS n, COALESCE(SUM(point_count), 0) AS points FROM point_chunks').get() as { n: number; points: number };
     return { trips, chunks: chunks.n, points: chunks.points };
+  }
+
+  async tripCount(): Promise<number> {
+    return (this.stmt.countTrips.get() as { n: number }).n;
+  }
+
+  async tripsAfter(afterTripId: string, limit: number): Promise<Array<{ version: number; trip: TripSummary }>> {
+    const rows = this.stmt.selectTripsAfter.all(afterTripId, limit) as Array<{ version: number; doc: string }>;
+    return rows.map((row) => ({ version: row.version, trip: JSON.parse(row.doc) as TripSummary }));
   }
 
   async readAfter(seq: number, limit: number): Promise<TripChange[]> {
