@@ -11,7 +11,7 @@ const event = (type: DrivingEvent['type'], severity: DrivingEvent['severity']): 
 
 export function tripDoc(tripId: string, startMs: number, over: Partial<TripSummary> = {}): TripSummary {
   return {
-    tripId, deviceId: 'v1', vehicleId: 'v1', tenantId: 't1', status: 'completed', startMs, endMs: startMs + 60_000,
+    tripId, deviceId: 'v1', vehicleId: 'v1', tenantId: 't1', driverId: null, policyId: null, status: 'completed', startMs, endMs: startMs + 60_000,
     start: { lat: 50, lon: 4 }, end: { lat: 50.01, lon: 4.01 }, distanceM: 1000, gapDistanceM: 0, durationS: 60,
     maxSpeedMps: 20, meanSpeedMps: 16, pointCount: 61, bbox: [4, 50, 4.01, 50.01], endReason: 'gap',
     events: [], eventCounts: {}, exposure: { movingS: 60, nightS: 0, rushHourS: 0, speedingS: 0, roadM: {} },
@@ -102,8 +102,8 @@ export function searchIndexContract(name: string, open: () => Promise<{ index: S
       const t9 = Date.UTC(2026, 10, 24, 9);
       const east = (t0: number, lat: number) => Array.from({ length: 121 }, (_, i) => ({ tsMs: t0 + i * 1000, lat, lon: 4.33 + i * 0.0003 }));
       const trips = [
-        tripDoc('car-a.1', t8, { vehicleId: 'car-a', distanceM: 2500, score: { score: 90, breakdown: [] }, events: [{ ...event('harsh_braking', 'high'), lat: 50.85, lon: 4.35, startMs: t8 + 5000 }] }),
-        tripDoc('car-b.1', t9, { vehicleId: 'car-b', distanceM: 2500, score: { score: 60, breakdown: [] } }),
+        tripDoc('car-a.1', t8, { vehicleId: 'car-a', driverId: 'alice', distanceM: 2500, score: { score: 90, breakdown: [] }, events: [{ ...event('harsh_braking', 'high'), lat: 50.85, lon: 4.35, startMs: t8 + 5000 }] }),
+        tripDoc('car-b.1', t9, { vehicleId: 'car-b', driverId: 'alice', policyId: 'POL-9', distanceM: 2500, score: { score: 60, breakdown: [] } }),
         tripDoc('car-c.1', t8, { vehicleId: 'car-c', distanceM: 5000, score: { score: 70, breakdown: [] }, events: [{ ...event('speeding', 'low'), lat: 50.868, lon: 4.35, startMs: t8 }] }),
       ];
       await index.apply(trips.map((trip, i) => change(i + 1, 1, trip)), new Map([
@@ -125,9 +125,12 @@ export function searchIndexContract(name: string, open: () => Promise<{ index: S
       const speeding = await index.searchEvents({ tenantId: 't1', types: ['speeding'], limit: 10 });
       assert.deepEqual(speeding.events.map((e) => e.tripId), ['car-c.1']);
 
-      const vehicles = await index.vehicleStats({ tenantId: 't1' });
-      assert.deepEqual(vehicles.map((v) => [v.vehicleId, v.trips, v.events]), [['car-a', 1, 1], ['car-b', 1, 0], ['car-c', 1, 1]]);
+      const vehicles = await index.groupStats({ tenantId: 't1' }, 'vehicle');
+      assert.deepEqual(vehicles.map((v) => [v.id, v.trips, v.events]), [['car-a', 1, 1], ['car-b', 1, 0], ['car-c', 1, 1]]);
       assert.equal(vehicles[0]!.eventsPer100Km, 40);
+      assert.deepEqual((await index.groupStats({ tenantId: 't1' }, 'driver')).map((d) => [d.id, d.trips, d.distanceM]), [['alice', 2, 5000]]);
+      assert.deepEqual((await index.searchTrips({ tenantId: 't1', limit: 10, driverId: 'alice', sort: 'startMs', order: 'asc' })).trips.map((t) => t.tripId), ['car-a.1', 'car-b.1']);
+      assert.deepEqual((await index.searchTrips({ tenantId: 't1', limit: 10, policyId: 'POL-9' })).trips.map((t) => t.tripId), ['car-b.1']);
       const fleet = await index.fleetStats({ tenantId: 't1' });
       assert.equal(fleet.trips, 3);
       assert.deepEqual(fleet.scoreHistogram.filter((b) => b.trips > 0).map((b) => [b.from, b.trips]), [[60, 1], [70, 1], [90, 1]]);

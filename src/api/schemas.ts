@@ -38,6 +38,8 @@ export const TripSchema = z
     deviceId: z.string(),
     vehicleId: z.string(),
     tenantId: z.string(),
+    driverId: z.string().nullable().openapi({ description: 'from the device registry at the time of the trip' }),
+    policyId: z.string().nullable(),
     status: z.enum(['active', 'completed']),
     startMs: z.number().int().openapi({ description: 'epoch ms of the first point' }),
     endMs: z.number().int().openapi({ description: 'epoch ms of the last point' }),

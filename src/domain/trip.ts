@@ -17,6 +17,9 @@ export interface TripSummary {
   deviceId: string;
   vehicleId: string;
   tenantId: string;
+  /** From the device registry at the time of the trip, null when unknown. */
+  driverId: string | null;
+  policyId: string | null;
   status: 'active' | 'completed';
   startMs: number;
   endMs: number;

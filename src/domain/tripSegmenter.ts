@@ -30,6 +30,8 @@ export interface DeviceTripState {
   deviceId: string;
   vehicleId: string;
   tenantId: string;
+  driverId: string | null;
+  policyId: string | null;
   lastPointMs: number | null;
   /** When the newest message of this device was received: the token the live-trip watchdog checks. */
   lastMessageAtMs: number | null;
@@ -46,9 +48,9 @@ export interface SegmentStep {
   changes: TripSummary[];
 }
 
-export function initialState(deviceId: string, vehicleId: string, tenantId: string): DeviceTripState {
+export function initialState(deviceId: string, vehicleId: string, tenantId: string, driverId: string | null = null, policyId: string | null = null): DeviceTripState {
   return {
-    deviceId, vehicleId, tenantId, lastPointMs: null, lastMessageAtMs: null,
+    deviceId, vehicleId, tenantId, driverId, policyId, lastPointMs: null, lastMessageAtMs: null,
     cleaning: initialCleanState(), detectors: initialDetectorsState(), trip: null, atLastMove: null,
   };
 }
@@ -114,6 +116,8 @@ export function summarise(
     tripId: trip.tripId,
     deviceId: state.deviceId,
     vehicleId: state.vehicleId,
+    driverId: state.driverId,
+    policyId: state.policyId,
     tenantId: state.tenantId,
     status,
     startMs: trip.startMs,

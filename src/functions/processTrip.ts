@@ -41,7 +41,11 @@ export function processBatch(
       if (!state || state.lastMessageAtMs !== message.lastMessageAtMs) continue;
       step = onSilence(state, config, context);
     } else {
-      const state = states.get(message.deviceId) ?? initialState(message.deviceId, message.vehicleId, message.tenantId);
+      const known = states.get(message.deviceId);
+      // The registry's assignment as of this message: a trip is credited to who drove it then.
+      const state = known
+        ? { ...known, driverId: message.driverId ?? null, policyId: message.policyId ?? null }
+        : initialState(message.deviceId, message.vehicleId, message.tenantId, message.driverId ?? null, message.policyId ?? null);
       step = onPoints(state, message.points, message.receivedAtMs, config, context);
     }
     states.set(message.deviceId, step.state);

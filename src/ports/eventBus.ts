@@ -6,6 +6,8 @@ export interface PointsMessage {
   deviceId: string;
   vehicleId: string;
   tenantId: string;
+  driverId?: string;
+  policyId?: string;
   receivedAtMs: number;
   points: TelemetryPoint[];
 }

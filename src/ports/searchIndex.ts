@@ -14,6 +14,8 @@ export interface Range {
 export interface TripQuery {
   tenantId: string;
   vehicleId?: string;
+  driverId?: string;
+  policyId?: string;
   /** Trips overlapping [fromMs, toMs]. */
   fromMs?: number;
   toMs?: number;
@@ -92,12 +94,14 @@ export interface EventPage {
 export interface StatsQuery {
   tenantId: string;
   vehicleId?: string;
+  driverId?: string;
   fromMs?: number;
   toMs?: number;
 }
 
+/** Figures of one vehicle or one driver (`id`), over its completed trips. */
 export interface VehicleStats {
-  vehicleId: string;
+  id: string;
   trips: number;
   distanceM: number;
   /** Distance-weighted mean score of its completed trips; null without any. */
@@ -131,7 +135,8 @@ export interface SearchIndex {
   trip(tenantId: string, tripId: string): Promise<TripSummary | null>;
   nearTracks(query: NearQuery): Promise<NearHit[]>;
   searchEvents(query: EventQuery): Promise<EventPage>;
-  vehicleStats(query: StatsQuery): Promise<VehicleStats[]>;
+  /** Figures per vehicle, or per driver (trips without a known driver are left out). */
+  groupStats(query: StatsQuery, by: 'vehicle' | 'driver'): Promise<VehicleStats[]>;
   fleetStats(query: StatsQuery): Promise<FleetStats>;
   count(): Promise<number>;
   /** Forgets everything, for a rebuild from the write store. */

@@ -108,8 +108,8 @@ test('who passed near a point, events in a box, and fleet figures, through the A
   const stats = await getJson<{ trips: number; eventsByType: Record<string, number>; scoreHistogram: Array<{ trips: number }> }>(`${t.httpUrl}/v1/stats`);
   assert.equal(stats.body.trips, all.length);
   assert.equal(stats.body.scoreHistogram.reduce((sum, band) => sum + band.trips, 0), all.length);
-  const vehicles = await getJson<{ vehicles: Array<{ vehicleId: string; trips: number }> }>(`${t.httpUrl}/v1/vehicles`);
-  assert.ok(vehicles.body.vehicles.some((v) => v.vehicleId === 'e2e-car-2' && v.trips === 1));
+  const vehicles = await getJson<{ vehicles: Array<{ id: string; trips: number }> }>(`${t.httpUrl}/v1/vehicles`);
+  assert.ok(vehicles.body.vehicles.some((v) => v.id === 'e2e-car-2' && v.trips === 1));
   assert.equal((await getJson(`${t.httpUrl}/v1/events?bbox=1,2`)).status, 400);
 });
 

@@ -44,20 +44,22 @@ function statsFilter(query: StatsQuery): { where: string; params: Record<string,
   const where = ["t.tenant_id = @tenantId", "t.status = 'completed'"];
   const params: Record<string, unknown> = { tenantId: query.tenantId };
   if (query.vehicleId) (where.push('t.vehicle_id = @vehicleId'), (params.vehicleId = query.vehicleId));
+  if (query.driverId) (where.push('t.driver_id = @driverId'), (params.driverId = query.driverId));
   if (query.fromMs !== undefined) (where.push('t.start_ms >= @fromMs'), (params.fromMs = query.fromMs));
   if (query.toMs !== undefined) (where.push('t.start_ms <= @toMs'), (params.toMs = query.toMs));
   return { where: where.join(' AND '), params };
 }
 
-/** Per vehicle: trips, distance, distance-weighted mean score and events per 100 km, of completed trips. */
-export function vehicleStats(db: Database.Database, query: StatsQuery): VehicleStats[] {
+/** Per vehicle or driver: trips, distance, distance-weighted mean score and events per 100 km, of completed trips. */
+export function groupStats(db: Database.Database, query: StatsQuery, by: 'vehicle' | 'driver'): VehicleStats[] {
   const { where, params } = statsFilter(query);
+  const column = by === 'vehicle' ? 't.vehicle_id' : 't.driver_id';
   const rows = db
     .prepare(
-      `SELECT t.vehicle_id AS vehicleId, COUNT(*) AS trips, SUM(t.distance_m) AS distanceM,
+      `SELECT ${column} AS id, COUNT(*) AS trips, SUM(t.distance_m) AS distanceM,
          SUM(t.score * t.distance_m) / NULLIF(SUM(CASE WHEN t.score IS NOT NULL THEN t.distance_m END), 0) AS meanScore,
          SUM((SELECT COUNT(*) FROM trip_events e WHERE e.trip_id = t.id)) AS events
-       FROM trips t WHERE ${where} GROUP BY t.vehicle_id ORDER BY t.vehicle_id`,
+       FROM trips t WHERE ${where} AND ${column} IS NOT NULL GROUP BY ${column} ORDER BY ${column}`,
     )
     .all(params) as Array<Omit<VehicleStats, 'eventsPer100Km'>>;
   return rows.map((row) => ({ ...row, eventsPer100Km: row.distanceM > 0 ? (row.events / row.distanceM) * 100_000 : null }));

@@ -3,7 +3,7 @@ import type { Severity } from '../../domain/events/drivingEvent.js';
 import type { TripQuery, TripSortKey } from '../../ports/searchIndex.js';
 
 /** Bumped whenever the tables change: an older search store is dropped and rebuilt by sync from the outbox. */
-const SCHEMA_VERSION = 3;
+const SCHEMA_VERSION = 4;
 
 export function migrate(db: Database.Database): void {
   const version = db.pragma('user_version', { simple: true }) as number;
@@ -17,13 +17,15 @@ export function migrate(db: Database.Database): void {
   db.exec(`
     CREATE TABLE IF NOT EXISTS trips (
       id INTEGER PRIMARY KEY, trip_id TEXT NOT NULL UNIQUE, tenant_id TEXT NOT NULL, vehicle_id TEXT NOT NULL,
-      device_id TEXT NOT NULL, status TEXT NOT NULL, start_ms INTEGER NOT NULL, end_ms INTEGER NOT NULL,
+      device_id TEXT NOT NULL, driver_id TEXT, policy_id TEXT, status TEXT NOT NULL, start_ms INTEGER NOT NULL, end_ms INTEGER NOT NULL,
       distance_m REAL NOT NULL, duration_s REAL NOT NULL, score REAL, night_share REAL NOT NULL, speeding_share REAL NOT NULL,
       start_lat REAL NOT NULL, start_lon REAL NOT NULL, end_lat REAL NOT NULL, end_lon REAL NOT NULL,
       version INTEGER NOT NULL, doc TEXT NOT NULL
     );
     CREATE INDEX IF NOT EXISTS trips_by_time ON trips (tenant_id, start_ms, trip_id);
     CREATE INDEX IF NOT EXISTS trips_by_vehicle ON trips (tenant_id, vehicle_id, start_ms, trip_id);
+    CREATE INDEX IF NOT EXISTS trips_by_driver ON trips (tenant_id, driver_id, start_ms, trip_id);
+    CREATE INDEX IF NOT EXISTS trips_by_policy ON trips (tenant_id, policy_id, start_ms, trip_id);
     CREATE INDEX IF NOT EXISTS trips_by_score ON trips (tenant_id, score, trip_id);
     CREATE INDEX IF NOT EXISTS trips_by_distance ON trips (tenant_id, distance_m, trip_id);
     CREATE TABLE IF NOT EXISTS trip_events (
@@ -63,6 +65,8 @@ export function tripFilter(query: TripQuery): { where: string[]; params: Record<
     Object.assign(params, values);
   };
   if (query.vehicleId !== undefined) add('vehicle_id = @vehicleId', { vehicleId: query.vehicleId });
+  if (query.driverId !== undefined) add('driver_id = @driverId', { driverId: query.driverId });
+  if (query.policyId !== undefined) add('policy_id = @policyId', { policyId: query.policyId });
   if (query.fromMs !== undefined) add('end_ms >= @fromMs', { fromMs: query.fromMs });
   if (query.toMs !== undefined) add('start_ms <= @toMs', { toMs: query.toMs });
   if (query.status !== undefined) add('status = @status', { status: query.status });

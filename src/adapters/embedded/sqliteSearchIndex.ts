@@ -2,7 +2,7 @@ import type { TripSummary } from '../../domain/trip.js';
 import type {
   EventPage, EventQuery, FleetStats, NearHit, NearQuery, SearchIndex, StatsQuery, TrackPoint, TripPage, TripQuery, VehicleStats,
 } from '../../ports/searchIndex.js';
-import { fleetStats, searchEvents, vehicleStats } from './searchAnalytics.js';
+import { fleetStats, groupStats, searchEvents } from './searchAnalytics.js';
 import { nearTracks, trackPieces } from './trackPieces.js';
 import type { TripChange } from '../../ports/writeStore.js';
 import { decodeTripCursor, encodeTripCursor } from '../../ports/tripCursor.js';
@@ -23,13 +23,13 @@ export class SqliteSearchIndex implements SearchIndex {
     this.stmt = {
       current: this.db.prepare('SELECT id, version FROM trips WHERE trip_id = ?'),
       insert: this.db.prepare(
-        `INSERT INTO trips (trip_id, tenant_id, vehicle_id, device_id, status, start_ms, end_ms, distance_m, duration_s, score,
+        `INSERT INTO trips (trip_id, tenant_id, vehicle_id, device_id, driver_id, policy_id, status, start_ms, end_ms, distance_m, duration_s, score,
            night_share, speeding_share, start_lat, start_lon, end_lat, end_lon, version, doc)
-         VALUES (@tripId, @tenantId, @vehicleId, @deviceId, @status, @startMs, @endMs, @distanceM, @durationS, @score,
+         VALUES (@tripId, @tenantId, @vehicleId, @deviceId, @driverId, @policyId, @status, @startMs, @endMs, @distanceM, @durationS, @score,
            @nightShare, @speedingShare, @startLat, @startLon, @endLat, @endLon, @version, @doc)`,
       ),
       update: this.db.prepare(
-        `UPDATE trips SET status = @status, start_ms = @startMs, end_ms = @endMs, distance_m = @distanceM, duration_s = @durationS,
+        `UPDATE trips SET driver_id = @driverId, policy_id = @policyId, status = @status, start_ms = @startMs, end_ms = @endMs, distance_m = @distanceM, duration_s = @durationS,
            score = @score, night_share = @nightShare, speeding_share = @speedingShare, start_lat = @startLat, start_lon = @startLon,
            end_lat = @endLat, end_lon = @endLon, version = @version, doc = @doc WHERE id = @id`,
       ),
@@ -101,8 +101,8 @@ export class SqliteSearchIndex implements SearchIndex {
     return searchEvents(this.db, query);
   }
 
-  async vehicleStats(query: StatsQuery): Promise<VehicleStats[]> {
-    return vehicleStats(this.db, query);
+  async groupStats(query: StatsQuery, by: 'vehicle' | 'driver'): Promise<VehicleStats[]> {
+    return groupStats(this.db, query, by);
   }
 
   async fleetStats(query: StatsQuery): Promise<FleetStats> {
@@ -129,6 +129,7 @@ export class SqliteSearchIndex implements SearchIndex {
     const movingS = trip.exposure.movingS;
     const row = {
       tripId: trip.tripId, tenantId: trip.tenantId, vehicleId: trip.vehicleId, deviceId: trip.deviceId,
+      driverId: trip.driverId ?? null, policyId: trip.policyId ?? null,
       status: trip.status, startMs: trip.startMs, endMs: trip.endMs, distanceM: trip.distanceM,
       durationS: trip.durationS, score: trip.score?.score ?? null,
       nightShare: movingS > 0 ? trip.exposure.nightS / movingS : 0,

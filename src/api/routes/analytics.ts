@@ -9,6 +9,7 @@ const window = {
   from: instant.optional().openapi({ description: 'from this instant (ISO-8601 or epoch ms)' }),
   to: instant.optional().openapi({ description: 'up to this instant' }),
   vehicleId: z.string().min(1).max(64).optional(),
+  driverId: z.string().min(1).max(64).optional(),
 };
 
 const eventsQuery = z.object({
@@ -27,16 +28,16 @@ const EventPageSchema = z
   })
   .openapi('EventPage');
 
-const VehicleStatsSchema = z
+const GroupStatsSchema = z
   .object({
-    vehicleId: z.string(),
+    id: z.string().openapi({ description: 'the vehicle or driver id' }),
     trips: z.number().int(),
     distanceM: z.number(),
     meanScore: z.number().nullable().openapi({ description: 'distance-weighted mean score of its completed trips' }),
     events: z.number().int(),
     eventsPer100Km: z.number().nullable(),
   })
-  .openapi('VehicleStats');
+  .openapi('GroupStats');
 
 const FleetStatsSchema = z
   .object({
@@ -56,13 +57,14 @@ const listEvents = createRoute({
   responses: { 200: { content: { 'application/json': { schema: EventPageSchema } }, description: 'One page of events' }, ...errorResponses },
 });
 
-const listVehicles = createRoute({
-  method: 'get',
-  path: '/v1/vehicles',
-  summary: 'Per vehicle: completed trips, km, mean score and events per 100 km in the window',
-  request: { query: z.object(window) },
-  responses: { 200: { content: { 'application/json': { schema: z.object({ vehicles: z.array(VehicleStatsSchema) }) } }, description: 'Every vehicle with trips in the window' }, ...errorResponses },
-});
+const groupRoute = (by: 'vehicle' | 'driver') =>
+  createRoute({
+    method: 'get',
+    path: `/v1/${by}s`,
+    summary: `Per ${by}: completed trips, km, mean score and events per 100 km in the window`,
+    request: { query: z.object(window) },
+    responses: { 200: { content: { 'application/json': { schema: z.object({ [`${by}s`]: z.array(GroupStatsSchema) }) } }, description: `Every ${by} with trips in the window` }, ...errorResponses },
+  });
 
 const stats = createRoute({
   method: 'get',
@@ -72,12 +74,13 @@ const stats = createRoute({
   responses: { 200: { content: { 'application/json': { schema: FleetStatsSchema } }, description: 'The figures' }, ...errorResponses },
 });
 
-function statsQuery(query: { from?: number | undefined; to?: number | undefined; vehicleId?: string | undefined }, tenantId: string): StatsQuery {
+function statsQuery(query: { from?: number | undefined; to?: number | undefined; vehicleId?: string | undefined; driverId?: string | undefined }, tenantId: string): StatsQuery {
   return {
     tenantId,
     ...(query.from !== undefined ? { fromMs: query.from } : {}),
     ...(query.to !== undefined ? { toMs: query.to } : {}),
     ...(query.vehicleId !== undefined ? { vehicleId: query.vehicleId } : {}),
+    ...(query.driverId !== undefined ? { driverId: query.driverId } : {}),
   };
 }
 
@@ -94,6 +97,7 @@ export function registerAnalyticsRoutes(app: OpenAPIHono<ApiEnv>, deps: { search
     });
     return c.json(page, 200);
   });
-  app.openapi(listVehicles, async (c) => c.json({ vehicles: await deps.search.vehicleStats(statsQuery(c.req.valid('query'), c.get('principal').tenantId)) }, 200));
+  app.openapi(groupRoute('vehicle'), async (c) => c.json({ vehicles: await deps.search.groupStats(statsQuery(c.req.valid('query'), c.get('principal').tenantId), 'vehicle') }, 200));
+  app.openapi(groupRoute('driver'), async (c) => c.json({ drivers: await deps.search.groupStats(statsQuery(c.req.valid('query'), c.get('principal').tenantId), 'driver') }, 200));
   app.openapi(stats, async (c) => c.json(await deps.search.fleetStats(statsQuery(c.req.valid('query'), c.get('principal').tenantId)), 200));
 }

@@ -13,6 +13,8 @@ const share = (description: string) => z.coerce.number().min(0).max(1).optional(
 const listQuery = z
   .object({
     vehicleId: z.string().min(1).max(64).optional().openapi({ example: 'demo-0001' }),
+    driverId: z.string().min(1).max(64).optional(),
+    policyId: z.string().min(1).max(64).optional(),
     from: instant.optional().openapi({ description: 'trips that end at or after this instant (ISO-8601 or epoch ms)' }),
     to: instant.optional().openapi({ description: 'trips that start at or before this instant' }),
     status: z.enum(['active', 'completed']).optional(),
@@ -81,6 +83,8 @@ function toTripQuery(query: ListQuery, tenantId: string): TripQuery {
     order: query.order,
     limit: query.limit,
     ...optional('vehicleId', query.vehicleId),
+    ...optional('driverId', query.driverId),
+    ...optional('policyId', query.policyId),
     ...optional('fromMs', query.from),
     ...optional('toMs', query.to),
     ...optional('status', query.status),

@@ -27,6 +27,9 @@ export interface DeviceIdentity {
   deviceId: string;
   vehicleId: string;
   tenantId: string;
+  /** Who drives and which policy covers the vehicle, when the registry knows. */
+  driverId?: string;
+  policyId?: string;
 }
 
 export type IngestOutcome =
