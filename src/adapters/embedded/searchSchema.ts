@@ -3,7 +3,7 @@ import type { Severity } from '../../domain/events/drivingEvent.js';
 import type { TripQuery, TripSortKey } from '../../ports/searchIndex.js';
 
 /** Bumped whenever the tables change: an older search store is dropped and rebuilt by sync from the outbox. */
-const SCHEMA_VERSION = 4;
+const SCHEMA_VERSION = 5;
 
 export function migrate(db: Database.Database): void {
   const version = db.pragma('user_version', { simple: true }) as number;

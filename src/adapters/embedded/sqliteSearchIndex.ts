@@ -3,7 +3,7 @@ import type {
   EventPage, EventQuery, FleetStats, NearHit, NearQuery, SearchIndex, StatsQuery, TrackPoint, TripPage, TripQuery, VehicleStats,
 } from '../../ports/searchIndex.js';
 import { fleetStats, groupStats, searchEvents } from './searchAnalytics.js';
-import { nearTracks, trackPieces } from './trackPieces.js';
+import { nearTracks, PIECE_ID_STRIDE, trackPieces } from './trackPieces.js';
 import type { TripChange } from '../../ports/writeStore.js';
 import { decodeTripCursor, encodeTripCursor } from '../../ports/tripCursor.js';
 import { migrate, SEVERITY_RANK, SORT_EXPRESSIONS, tripFilter } from './searchSchema.js';
@@ -37,8 +37,10 @@ export class SqliteSearchIndex implements SearchIndex {
       deleteEvents: this.db.prepare('DELETE FROM trip_events WHERE trip_id = ?'),
       insertEvent: this.db.prepare('INSERT INTO trip_events (trip_id, type, severity, start_ms, doc) VALUES (?, ?, ?, ?, ?)'),
       insertEventBox: this.db.prepare('INSERT INTO events_at VALUES (?, ?, ?, ?, ?)'),
-      deletePieces: this.db.prepare('DELETE FROM track_pieces WHERE trip_id = ?'),
-      insertPiece: this.db.prepare('INSERT INTO track_pieces (west, east, south, north, trip_id, start_ms, end_ms, points) VALUES (?, ?, ?, ?, ?, ?, ?, ?)'),
+      // Piece ids are the trip's row id times PIECE_ID_STRIDE plus the piece's index, so a trip's pieces
+      // are one rowid range: deleting by the auxiliary trip_id column would scan the whole R*Tree.
+      deletePieces: this.db.prepare('DELETE FROM track_pieces WHERE id BETWEEN ? AND ?'),
+      insertPiece: this.db.prepare('INSERT INTO track_pieces (id, west, east, south, north, trip_id, start_ms, end_ms, points) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)'),
       deletePlaces: this.db.prepare('DELETE FROM trips_places WHERE rowid = ?'),
       insertPlaces: this.db.prepare('INSERT INTO trips_places (rowid, places) VALUES (?, ?)'),
       upsertExtent: this.db.prepare('INSERT OR REPLACE INTO trips_extent VALUES (?, ?, ?, ?, ?)'),
@@ -153,8 +155,11 @@ export class SqliteSearchIndex implements SearchIndex {
       this.stmt.insertEventBox.run(eventId, event.lon, event.lon, event.lat, event.lat);
     }
     if (track) {
-      this.stmt.deletePieces.run(id);
-      for (const piece of trackPieces(track)) this.stmt.insertPiece.run(piece.west, piece.east, piece.south, piece.north, id, piece.startMs, piece.endMs, piece.points);
+      const firstPieceId = id * PIECE_ID_STRIDE;
+      this.stmt.deletePieces.run(firstPieceId, firstPieceId + PIECE_ID_STRIDE - 1);
+      trackPieces(track).slice(0, PIECE_ID_STRIDE).forEach((piece, k) => {
+        this.stmt.insertPiece.run(firstPieceId + k, piece.west, piece.east, piece.south, piece.north, id, piece.startMs, piece.endMs, piece.points);
+      });
     }
     const [west, south, east, north] = trip.bbox;
     this.stmt.upsertExtent.run(id, west, east, south, north);

@@ -3,6 +3,8 @@ import type { Database } from './sqlite.js';
 
 const M_PER_DEG = 111_320;
 const POINTS_PER_PIECE = 20;
+/** Room for 2^20 pieces (20 million points) per trip; row ids stay below 2^53 for 2^33 trips. */
+export const PIECE_ID_STRIDE = 2 ** 20;
 
 export interface TrackPiece {
   west: number;
