@@ -76,6 +76,9 @@ export interface TripPlan {
   tenantId: string;
   vehicleId: string;
   deviceId: string;
+  /** Who drove (null when unknown) and the vehicle's policy. */
+  driverId: string | null;
+  policyId: string;
   /** Where this vehicle usually starts from. */
   homeLat: number;
   homeLon: number;
@@ -147,6 +150,9 @@ export function planTrips(tenants: readonly TenantSpec[], seed: number): TripPla
       const vehicleId = `${tenant.prefix}-veh-${String(v).padStart(4, '0')}`;
       const deviceId = `${tenant.prefix}-dev-${String(v).padStart(4, '0')}`;
       const home = aroundCenter(random);
+      const policyId = `POL-${tenant.prefix}-${String(v).padStart(5, '0')}`;
+      // One driver per vehicle, a second one on a quarter of them (30% of those trips); 5% of trips without a known driver.
+      const drivers = [`${tenant.prefix}-drv-${String(v).padStart(4, '0')}`, ...(random() < 0.25 ? [`${tenant.prefix}-drv-${String(v).padStart(4, '0')}b`] : [])];
       const n = Math.floor(tenant.trips / tenant.vehicles) + (v < tenant.trips % tenant.vehicles ? 1 : 0);
       const starts = Array.from({ length: n }, () => {
         const day = Math.floor(random() * DAYS);
@@ -164,7 +170,9 @@ export function planTrips(tenants: readonly TenantSpec[], seed: number): TripPla
         const endMs = startMs + (points - 1) * stepS * 1000;
         freeFrom = endMs;
         plans.push({
-          tenantId: tenant.tenantId, vehicleId, deviceId, homeLat: home.lat, homeLon: home.lon,
+          tenantId: tenant.tenantId, vehicleId, deviceId, policyId,
+          driverId: random() < 0.05 ? null : drivers.length > 1 && random() < 0.3 ? drivers[1]! : drivers[0]!,
+          homeLat: home.lat, homeLon: home.lon,
           startMs, endMs, distanceM, stepS, points, seed: Math.floor(random() * 2 ** 32),
         });
       }
@@ -280,7 +288,7 @@ export function buildTrip(plan: TripPlan): BuiltTrip {
   const lons = track.map((p) => p.lon);
   const meanSpeedMps = plan.distanceM / Math.max(1, movingS);
   const trip = tripDoc(tripIdOf(plan.deviceId, plan.startMs), plan.startMs, {
-    tenantId: plan.tenantId, vehicleId: plan.vehicleId, deviceId: plan.deviceId, status: 'completed',
+    tenantId: plan.tenantId, vehicleId: plan.vehicleId, deviceId: plan.deviceId, driverId: plan.driverId, policyId: plan.policyId, status: 'completed',
     endMs: plan.endMs, start: { lat: first.lat, lon: first.lon }, end: { lat: last.lat, lon: last.lon },
     distanceM: plan.distanceM, gapDistanceM: 0, durationS, maxSpeedMps: r6(meanSpeedMps * (1.4 + random() * 0.8)), meanSpeedMps: r6(meanSpeedMps),
     pointCount: Math.round(durationS) + 1, bbox: [Math.min(...lons), Math.min(...lats), Math.max(...lons), Math.max(...lats)],
