@@ -6,7 +6,8 @@ import type { Database } from './sqlite.js';
 
 /** Events, newest first, with their trip and vehicle: by type, severity, vehicle, time and box (hotspots). */
 export function searchEvents(db: Database.Database, query: EventQuery): EventPage {
-  const where = ['t.tenant_id = @tenantId'];
+  // The tenant on the event row itself, so the index on (tenant_id, start_ms) drives the search.
+  const where = ['e.tenant_id = @tenantId'];
   const params: Record<string, unknown> = { tenantId: query.tenantId, limit: query.limit + 1 };
   if (query.types?.length) {
     where.push(`e.type IN (${query.types.map((_, i) => `@type${i}`).join(', ')})`);

@@ -3,7 +3,7 @@ import type { Severity } from '../../domain/events/drivingEvent.js';
 import type { TripQuery, TripSortKey } from '../../ports/searchIndex.js';
 
 /** Bumped whenever the tables change: an older search store is dropped and rebuilt by sync from the outbox. */
-const SCHEMA_VERSION = 5;
+const SCHEMA_VERSION = 6;
 
 export function migrate(db: Database.Database): void {
   const version = db.pragma('user_version', { simple: true }) as number;
@@ -11,7 +11,7 @@ export function migrate(db: Database.Database): void {
     db.exec(`
       DROP TABLE IF EXISTS trips; DROP TABLE IF EXISTS trips_places; DROP TABLE IF EXISTS trips_extent;
       DROP TABLE IF EXISTS trip_event_counts; DROP TABLE IF EXISTS trip_events; DROP TABLE IF EXISTS events_at;
-      DROP TABLE IF EXISTS track_pieces; DROP TABLE IF EXISTS sync_position;
+      DROP TABLE IF EXISTS track_pieces; DROP TABLE IF EXISTS trip_ends; DROP TABLE IF EXISTS sync_position;
     `);
   }
   db.exec(`
@@ -26,14 +26,19 @@ export function migrate(db: Database.Database): void {
     CREATE INDEX IF NOT EXISTS trips_by_vehicle ON trips (tenant_id, vehicle_id, start_ms, trip_id);
     CREATE INDEX IF NOT EXISTS trips_by_driver ON trips (tenant_id, driver_id, start_ms, trip_id);
     CREATE INDEX IF NOT EXISTS trips_by_policy ON trips (tenant_id, policy_id, start_ms, trip_id);
-    CREATE INDEX IF NOT EXISTS trips_by_score ON trips (tenant_id, score, trip_id);
+    -- The same expression as the score sort, so ORDER BY walks the index instead of sorting.
+    CREATE INDEX IF NOT EXISTS trips_by_score ON trips (tenant_id, COALESCE(score, -1), trip_id);
     CREATE INDEX IF NOT EXISTS trips_by_distance ON trips (tenant_id, distance_m, trip_id);
     CREATE TABLE IF NOT EXISTS trip_events (
-      id INTEGER PRIMARY KEY, trip_id INTEGER NOT NULL, type TEXT NOT NULL, severity INTEGER NOT NULL,
+      id INTEGER PRIMARY KEY, trip_id INTEGER NOT NULL, tenant_id TEXT NOT NULL, type TEXT NOT NULL, severity INTEGER NOT NULL,
       start_ms INTEGER NOT NULL, doc TEXT NOT NULL
     );
     CREATE INDEX IF NOT EXISTS trip_events_by_trip ON trip_events (trip_id, type, severity);
-    CREATE INDEX IF NOT EXISTS trip_events_by_time ON trip_events (start_ms, id);
+    -- Event searches start from the tenant's events in time order, not from all its trips.
+    CREATE INDEX IF NOT EXISTS trip_events_by_time ON trip_events (tenant_id, start_ms, id);
+    CREATE INDEX IF NOT EXISTS trip_events_by_type ON trip_events (tenant_id, type, start_ms, id);
+    -- Start (id = trip row id × 2) and end (× 2 + 1) positions, for "started or ended in this box".
+    CREATE VIRTUAL TABLE IF NOT EXISTS trip_ends USING rtree (id, west, east, south, north);
     CREATE VIRTUAL TABLE IF NOT EXISTS events_at USING rtree (id, west, east, south, north);
     -- Pieces of each completed trip's track: a box, a time span and the points, for "who passed near here".
     CREATE VIRTUAL TABLE IF NOT EXISTS track_pieces USING rtree (id, west, east, south, north, +trip_id INTEGER, +start_ms INTEGER, +end_ms INTEGER, +points TEXT);
@@ -89,10 +94,7 @@ export function tripFilter(query: TripQuery): { where: string[]; params: Record<
   if (fts) add('id IN (SELECT rowid FROM trips_places WHERE trips_places MATCH @fts)', { fts });
   if (query.bbox) {
     const [west, south, east, north] = query.bbox;
-    add(
-      '((start_lon BETWEEN @west AND @east AND start_lat BETWEEN @south AND @north) OR (end_lon BETWEEN @west AND @east AND end_lat BETWEEN @south AND @north))',
-      { west, south, east, north },
-    );
+    add('id IN (SELECT id >> 1 FROM trip_ends WHERE west >= @west AND east <= @east AND south >= @south AND north <= @north)', { west, south, east, north });
   }
   return { where, params };
 }

@@ -35,7 +35,8 @@ export class SqliteSearchIndex implements SearchIndex {
       ),
       deleteEventBoxes: this.db.prepare('DELETE FROM events_at WHERE id IN (SELECT id FROM trip_events WHERE trip_id = ?)'),
       deleteEvents: this.db.prepare('DELETE FROM trip_events WHERE trip_id = ?'),
-      insertEvent: this.db.prepare('INSERT INTO trip_events (trip_id, type, severity, start_ms, doc) VALUES (?, ?, ?, ?, ?)'),
+      insertEvent: this.db.prepare('INSERT INTO trip_events (trip_id, tenant_id, type, severity, start_ms, doc) VALUES (?, ?, ?, ?, ?, ?)'),
+      upsertEnd: this.db.prepare('INSERT OR REPLACE INTO trip_ends VALUES (?, ?, ?, ?, ?)'),
       insertEventBox: this.db.prepare('INSERT INTO events_at VALUES (?, ?, ?, ?, ?)'),
       // Piece ids are the trip's row id times PIECE_ID_STRIDE plus the piece's index, so a trip's pieces
       // are one rowid range: deleting by the auxiliary trip_id column would scan the whole R*Tree.
@@ -117,7 +118,7 @@ export class SqliteSearchIndex implements SearchIndex {
 
   async reset(): Promise<void> {
     this.db.exec(`DELETE FROM trips; DELETE FROM trips_places; DELETE FROM trips_extent; DELETE FROM trip_events; DELETE FROM events_at;
-      DELETE FROM track_pieces; DELETE FROM sync_position;`);
+      DELETE FROM track_pieces; DELETE FROM trip_ends; DELETE FROM sync_position;`);
   }
 
   async close(): Promise<void> {
@@ -151,7 +152,7 @@ export class SqliteSearchIndex implements SearchIndex {
     this.stmt.deleteEventBoxes.run(id);
     this.stmt.deleteEvents.run(id);
     for (const event of trip.events) {
-      const eventId = Number(this.stmt.insertEvent.run(id, event.type, SEVERITY_RANK[event.severity], event.startMs, JSON.stringify(event)).lastInsertRowid);
+      const eventId = Number(this.stmt.insertEvent.run(id, trip.tenantId, event.type, SEVERITY_RANK[event.severity], event.startMs, JSON.stringify(event)).lastInsertRowid);
       this.stmt.insertEventBox.run(eventId, event.lon, event.lon, event.lat, event.lat);
     }
     if (track) {
@@ -161,6 +162,8 @@ export class SqliteSearchIndex implements SearchIndex {
         this.stmt.insertPiece.run(firstPieceId + k, piece.west, piece.east, piece.south, piece.north, id, piece.startMs, piece.endMs, piece.points);
       });
     }
+    this.stmt.upsertEnd.run(id * 2, trip.start.lon, trip.start.lon, trip.start.lat, trip.start.lat);
+    this.stmt.upsertEnd.run(id * 2 + 1, trip.end.lon, trip.end.lon, trip.end.lat, trip.end.lat);
     const [west, south, east, north] = trip.bbox;
     this.stmt.upsertExtent.run(id, west, east, south, north);
   }
