@@ -120,6 +120,11 @@ export function searchIndexContract(name: string, open: () => Promise<{ index: S
       const afterPassing = await index.nearTracks({ tenantId: 't1', lat: 50.85, lon: 4.35, radiusM: 100, fromMs: t8 + 70_000, toMs: t8 + 600_000, limit: 10 });
       assert.ok(afterPassing[0] && afterPassing[0].distanceM > 60 && afterPassing[0].distanceM < 75, 'from 70 s on, car-a is already 70 m past the point');
 
+      // A new version with another track replaces the old pieces: nothing of the old track is left.
+      await index.apply([change(10, 2, trips[0]!)], new Map([['car-a.1', east(t8, 50.95)]]));
+      assert.deepEqual((await index.nearTracks({ tenantId: 't1', lat: 50.8501, lon: 4.35, radiusM: 100, fromMs: t8, toMs: t8 + 600_000, limit: 10 })).map((h) => h.vehicleId), []);
+      assert.deepEqual((await index.nearTracks({ tenantId: 't1', lat: 50.95, lon: 4.35, radiusM: 100, fromMs: t8, toMs: t8 + 600_000, limit: 10 })).map((h) => h.vehicleId), ['car-a']);
+
       const box = await index.searchEvents({ tenantId: 't1', bbox: [4.34, 50.84, 4.36, 50.86], limit: 10 });
       assert.deepEqual(box.events.map((e) => [e.vehicleId, e.event.type]), [['car-a', 'harsh_braking']]);
       const speeding = await index.searchEvents({ tenantId: 't1', types: ['speeding'], limit: 10 });

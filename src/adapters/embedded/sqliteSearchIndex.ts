@@ -38,9 +38,9 @@ export class SqliteSearchIndex implements SearchIndex {
       insertEvent: this.db.prepare('INSERT INTO trip_events (trip_id, tenant_id, type, severity, start_ms, doc) VALUES (?, ?, ?, ?, ?, ?)'),
       upsertEnd: this.db.prepare('INSERT OR REPLACE INTO trip_ends VALUES (?, ?, ?, ?, ?)'),
       insertEventBox: this.db.prepare('INSERT INTO events_at VALUES (?, ?, ?, ?, ?)'),
-      // Piece ids are the trip's row id times PIECE_ID_STRIDE plus the piece's index, so a trip's pieces
-      // are one rowid range: deleting by the auxiliary trip_id column would scan the whole R*Tree.
-      deletePieces: this.db.prepare('DELETE FROM track_pieces WHERE id BETWEEN ? AND ?'),
+      // Piece ids are the trip's row id times PIECE_ID_STRIDE plus the piece's index, numbered from 0: an
+      // R*Tree finds a row fast only by rowid equality (by the auxiliary trip_id, or a rowid range, it scans).
+      deletePiece: this.db.prepare('DELETE FROM track_pieces WHERE id = ?'),
       insertPiece: this.db.prepare('INSERT INTO track_pieces (id, west, east, south, north, trip_id, start_ms, end_ms, points) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)'),
       deletePlaces: this.db.prepare('DELETE FROM trips_places WHERE rowid = ?'),
       insertPlaces: this.db.prepare('INSERT INTO trips_places (rowid, places) VALUES (?, ?)'),
@@ -157,7 +157,7 @@ export class SqliteSearchIndex implements SearchIndex {
     }
     if (track) {
       const firstPieceId = id * PIECE_ID_STRIDE;
-      this.stmt.deletePieces.run(firstPieceId, firstPieceId + PIECE_ID_STRIDE - 1);
+      if (current) for (let k = 0; k < PIECE_ID_STRIDE && this.stmt.deletePiece.run(firstPieceId + k).changes > 0; k++);
       trackPieces(track).slice(0, PIECE_ID_STRIDE).forEach((piece, k) => {
         this.stmt.insertPiece.run(firstPieceId + k, piece.west, piece.east, piece.south, piece.north, id, piece.startMs, piece.endMs, piece.points);
       });
