@@ -78,6 +78,9 @@ export function searchIndexContract(name: string, open: () => Promise<{ index: S
       assert.deepEqual(await ids({ placeText: 'brussels leu' }), ['mid'], 'every word must match');
       assert.deepEqual(await ids({ placeText: '"); DROP TABLE trips; --' }), [], 'user text never reaches the query language');
       assert.deepEqual(await ids({ bbox: [4.8, 50.4, 4.9, 50.5] }), ['long-night'], 'ended inside the box');
+      // long-night ends at 50.46, 4.87; 0.001° of latitude is 111 m.
+      assert.deepEqual(await ids({ endsNear: { lat: 50.461, lon: 4.87, radiusM: 150 } }), ['long-night']);
+      assert.deepEqual(await ids({ endsNear: { lat: 50.461, lon: 4.87, radiusM: 100 } }), [], 'the radius is a circle, measured');
       assert.deepEqual(await ids({ sort: 'score', order: 'asc' }), ['driving', 'long-night', 'mid', 'short-calm']);
       assert.deepEqual(await ids({ sort: 'distanceM', order: 'desc', status: 'completed' }), ['long-night', 'mid', 'short-calm']);
 

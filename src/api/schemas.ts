@@ -141,3 +141,14 @@ export const eventTypesParam = z
   .string()
   .transform((text) => text.split(','))
   .pipe(z.array(z.enum(EVENT_TYPES)));
+
+/** LAT,LON,RADIUS_M: a circle of at most 50 km. */
+export const pointRadiusParam = z.string().transform((text, ctx) => {
+  const values = text.split(',').map(Number);
+  const [lat, lon, radiusM] = values;
+  if (values.length !== 3 || values.some((v) => !Number.isFinite(v)) || Math.abs(lat!) > 90 || Math.abs(lon!) > 180 || radiusM! <= 0 || radiusM! > 50_000) {
+    ctx.addIssue({ code: 'custom', message: 'expected LAT,LON,RADIUS_M with a radius of at most 50,000 m' });
+    return z.NEVER;
+  }
+  return { lat: lat!, lon: lon!, radiusM: radiusM! };
+});

@@ -32,6 +32,8 @@ export interface TripQuery {
   placeText?: string;
   /** Trips that started or ended inside [west, south, east, north]. */
   bbox?: [number, number, number, number];
+  /** Trips that started or ended within radiusM of a point. */
+  endsNear?: { lat: number; lon: number; radiusM: number };
   sort?: TripSortKey;
   order?: 'asc' | 'desc';
   limit: number;

@@ -96,6 +96,18 @@ export function tripFilter(query: TripQuery): { where: string[]; params: Record<
     const [west, south, east, north] = query.bbox;
     add('id IN (SELECT id >> 1 FROM trip_ends WHERE west >= @west AND east <= @east AND south >= @south AND north <= @north)', { west, south, east, north });
   }
+  if (query.endsNear) {
+    // The R*Tree narrows to a box; the exact test is plain arithmetic on a local flat projection (no trig in SQL).
+    const { lat, lon, radiusM } = query.endsNear;
+    const ky = 111_320;
+    const kx = ky * Math.max(0.01, Math.cos((lat * Math.PI) / 180));
+    const near = (prefix: 'start' | 'end') =>
+      `((${prefix}_lon - @nearLon) * @kx * (${prefix}_lon - @nearLon) * @kx + (${prefix}_lat - @nearLat) * @ky * (${prefix}_lat - @nearLat) * @ky <= @r2)`;
+    add(
+      `id IN (SELECT id >> 1 FROM trip_ends WHERE west >= @nearWest AND east <= @nearEast AND south >= @nearSouth AND north <= @nearNorth) AND (${near('start')} OR ${near('end')})`,
+      { nearLat: lat, nearLon: lon, kx, ky, r2: radiusM * radiusM, nearWest: lon - radiusM / kx, nearEast: lon + radiusM / kx, nearSouth: lat - radiusM / ky, nearNorth: lat + radiusM / ky },
+    );
+  }
   return { where, params };
 }
 

@@ -3,7 +3,7 @@ import { TRIP_SORT_KEYS, type SearchIndex, type TripQuery } from '../../ports/se
 import type { WriteStore } from '../../ports/writeStore.js';
 import type { ApiEnv } from '../auth.js';
 import { decodeTripCursor } from '../../ports/tripCursor.js';
-import { bboxParam, errorResponses, eventTypesParam, notFoundResponse, instant, TrackSchema, TripPageSchema, TripSchema } from '../schemas.js';
+import { bboxParam, errorResponses, eventTypesParam, notFoundResponse, pointRadiusParam, instant, TrackSchema, TripPageSchema, TripSchema } from '../schemas.js';
 
 export const MAX_PAGE_SIZE = 500;
 
@@ -33,17 +33,10 @@ const listQuery = z
     severity: z.enum(['low', 'medium', 'high']).optional().openapi({ description: 'events of at least this severity' }),
     q: z.string().min(1).max(200).optional().openapi({ description: 'start or end place name; each word matches as a prefix', example: 'brus' }),
     bbox: bboxParam.optional().openapi({ type: 'string', description: 'trips that started or ended inside this box', example: '4.30,50.80,4.45,50.90' }),
-    near: z
-      .string()
-      .transform((text, ctx) => {
-        const values = text.split(',').map(Number);
-        const [lat, lon, radiusM] = values;
-        if (values.length !== 3 || values.some((v) => !Number.isFinite(v)) || Math.abs(lat!) > 90 || Math.abs(lon!) > 180 || radiusM! <= 0 || radiusM! > 50_000) {
-          ctx.addIssue({ code: 'custom', message: 'expected LAT,LON,RADIUS_M with a radius of at most 50,000 m' });
-          return z.NEVER;
-        }
-        return { lat: lat!, lon: lon!, radiusM: radiusM! };
-      })
+    endsNear: pointRadiusParam
+      .optional()
+      .openapi({ type: 'string', description: 'trips that started or ended within RADIUS_M of LAT,LON', example: '50.8466,4.3528,500' }),
+    near: pointRadiusParam
       .optional()
       .openapi({ type: 'string', description: 'trips whose track passed within RADIUS_M of LAT,LON between `from` and `to` (both required), nearest first, with their closest approach', example: '50.8466,4.3528,200' }),
     sort: z.enum(TRIP_SORT_KEYS).default('startMs'),
@@ -96,6 +89,7 @@ function toTripQuery(query: ListQuery, tenantId: string): TripQuery {
     ...optional('events', events),
     ...optional('placeText', query.q),
     ...optional('bbox', query.bbox),
+    ...optional('endsNear', query.endsNear),
     ...optional('cursor', query.cursor),
   };
 }
