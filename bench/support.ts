@@ -1,3 +1,4 @@
+import { createRng } from '../src/sim/random.js';
 /** Light helpers shared by the benchmark's main thread and its fleet worker: progress, percentiles, MQTT clients, tracks. */
 import { performance } from 'node:perf_hooks';
 import { isMainThread, workerData } from 'node:worker_threads';
@@ -61,16 +62,10 @@ export async function publishWindowed(client: MqttClient, topic: string, payload
   await Promise.all(Array.from({ length: window }, lane));
 }
 
-/** Deterministic pseudo-random numbers (mulberry32), so every run drives the same tracks. */
+/** Deterministic pseudo-random numbers (the simulator's mulberry32), so every run drives the same tracks. */
 export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const random = createRng(seed);
+  return () => random.next();
 }
 
 /** A car driving a straight line at constant speed: its fix at any time since t0. */
