@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import type { PublishVerdict } from '../adapters/mqtt/aedesBroker.js';
 import { parseTelemetry, type DeviceIdentity, type RejectReason } from '../functions/ingest/parseTelemetry.js';
@@ -47,5 +48,3 @@ export function createIngestService(options: IngestServiceOptions) {
  * Aedes forward the message, for example onto another device's downlink topic.
  */
 const REFUSED = new Set<RejectReason>(['unknown_topic', 'invalid_device_id', 'forbidden_topic']);
-
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));

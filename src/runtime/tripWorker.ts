@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import type { PipelineConfig } from '../domain/pipelineConfig.js';
 import type { TripContext } from '../domain/tripContext.js';
@@ -165,5 +166,3 @@ export class TripWorker {
   }
 
 }
-
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));

@@ -3,7 +3,7 @@ import type { Severity } from '../../domain/events/drivingEvent.js';
 import type { TripQuery, TripSortKey } from '../../ports/searchIndex.js';
 
 /** Bumped whenever the tables change: an older search store is dropped and rebuilt by sync from the outbox. */
-const SCHEMA_VERSION = 6;
+const SCHEMA_VERSION = 7;
 
 export function migrate(db: Database.Database): void {
   const version = db.pragma('user_version', { simple: true }) as number;
@@ -43,7 +43,6 @@ export function migrate(db: Database.Database): void {
     -- Pieces of each completed trip's track: a box, a time span and the points, for "who passed near here".
     CREATE VIRTUAL TABLE IF NOT EXISTS track_pieces USING rtree (id, west, east, south, north, +trip_id INTEGER, +start_ms INTEGER, +end_ms INTEGER, +points TEXT);
     CREATE VIRTUAL TABLE IF NOT EXISTS trips_places USING fts5 (places, content='', contentless_delete=1);
-    CREATE VIRTUAL TABLE IF NOT EXISTS trips_extent USING rtree (id, west, east, south, north);
     CREATE TABLE IF NOT EXISTS sync_position (id INTEGER PRIMARY KEY CHECK (id = 1), seq INTEGER NOT NULL, written_at_ms INTEGER NOT NULL);
   `);
   db.pragma(`user_version = ${SCHEMA_VERSION}`);

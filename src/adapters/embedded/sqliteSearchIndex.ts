@@ -44,7 +44,6 @@ export class SqliteSearchIndex implements SearchIndex {
       insertPiece: this.db.prepare('INSERT INTO track_pieces (id, west, east, south, north, trip_id, start_ms, end_ms, points) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)'),
       deletePlaces: this.db.prepare('DELETE FROM trips_places WHERE rowid = ?'),
       insertPlaces: this.db.prepare('INSERT INTO trips_places (rowid, places) VALUES (?, ?)'),
-      upsertExtent: this.db.prepare('INSERT OR REPLACE INTO trips_extent VALUES (?, ?, ?, ?, ?)'),
       position: this.db.prepare('SELECT seq, written_at_ms FROM sync_position WHERE id = 1'),
       setPosition: this.db.prepare('INSERT OR REPLACE INTO sync_position VALUES (1, ?, ?)'),
       trip: this.db.prepare('SELECT doc FROM trips WHERE tenant_id = ? AND trip_id = ?'),
@@ -117,7 +116,7 @@ export class SqliteSearchIndex implements SearchIndex {
   }
 
   async reset(): Promise<void> {
-    this.db.exec(`DELETE FROM trips; DELETE FROM trips_places; DELETE FROM trips_extent; DELETE FROM trip_events; DELETE FROM events_at;
+    this.db.exec(`DELETE FROM trips; DELETE FROM trips_places; DELETE FROM trip_events; DELETE FROM events_at;
       DELETE FROM track_pieces; DELETE FROM trip_ends; DELETE FROM sync_position;`);
   }
 
@@ -164,8 +163,6 @@ export class SqliteSearchIndex implements SearchIndex {
     }
     this.stmt.upsertEnd.run(id * 2, trip.start.lon, trip.start.lon, trip.start.lat, trip.start.lat);
     this.stmt.upsertEnd.run(id * 2 + 1, trip.end.lon, trip.end.lon, trip.end.lat, trip.end.lat);
-    const [west, south, east, north] = trip.bbox;
-    this.stmt.upsertExtent.run(id, west, east, south, north);
   }
 }
 
