@@ -1,8 +1,10 @@
 import { Command } from 'commander';
+import { registerDevicesCommand } from './devicesCommand.js';
 import { registerEvaluateCommand } from './evaluateCommand.js';
 import { registerReindexCommand } from './reindexCommand.js';
 import { registerReplayCommand, registerSimulateCommand } from './simCommands.js';
 import { registerStartCommand } from './startCommand.js';
+import { registerTokenCommand } from './tokenCommand.js';
 
 /** The `tripline` command: one entry point, one file per group of subcommands. */
 const program = new Command()
@@ -16,6 +18,8 @@ registerSimulateCommand(program);
 registerReplayCommand(program);
 registerEvaluateCommand(program);
 registerReindexCommand(program);
+registerDevicesCommand(program);
+registerTokenCommand(program);
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   process.stderr.write(`tripline: ${error instanceof Error ? error.message : String(error)}\n`);
