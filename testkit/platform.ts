@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { DeviceCredentials, NewDevice } from '../src/ports/deviceRegistry.js';
 import { loadConfig, type ConfigOverrides } from '../src/runtime/config.js';
 import { startEmbedded, type EmbeddedPlatform } from '../src/runtime/embedded.js';
 import { createLogger } from '../src/runtime/logger.js';
@@ -10,17 +11,38 @@ export interface TestPlatform {
   mqttUrl: string;
   httpUrl: string;
   dataDir: string;
+  /** Registers a device (in the platform's default tenant unless given) and returns its credentials; once per id. */
+  device: (deviceId: string, details?: Partial<Omit<NewDevice, 'deviceId'>>) => Promise<DeviceCredentials>;
+  /** A token from the development issuer; by default the default tenant with trips:read. */
+  token: (options?: { tenantId?: string; scopes?: string[] }) => Promise<string>;
+  /** GET with a trips:read token of the default tenant. */
+  getJson: <T = unknown>(url: string) => Promise<{ status: number; body: T }>;
   stop: () => Promise<void>;
 }
 
 /** Starts the embedded platform on free ports in a temporary folder. */
 export async function startTestPlatform(overrides: ConfigOverrides = {}): Promise<TestPlatform> {
   const dataDir = mkdtempSync(join(tmpdir(), 'tripline-test-'));
-  const config = loadConfig({ mqttPort: 0, httpPort: 0, dataDir, logLevel: 'silent', liveTimeoutS: 3, ...overrides }, {});
+  // Fast hashes and no rate limit unless a test asks: tests exercise the checks, not their cost.
+  const config = loadConfig({ mqttPort: 0, httpPort: 0, dataDir, logLevel: 'silent', liveTimeoutS: 3, secretHashCost: 10, deviceRatePerS: 0, ...overrides }, {});
   const platform = await startEmbedded(config, createLogger(config.logLevel));
+  const devices = new Map<string, Promise<DeviceCredentials>>();
+  const token = (options: { tenantId?: string; scopes?: string[] } = {}): Promise<string> =>
+    platform.auth.issueToken({ tenantId: options.tenantId ?? config.defaultTenant, scopes: options.scopes ?? ['trips:read'] });
+  const readToken = token();
   return {
     platform,
     dataDir,
+    device: (deviceId, details = {}) => {
+      let credentials = devices.get(deviceId);
+      if (!credentials) {
+        credentials = platform.registry.add({ deviceId, tenantId: config.defaultTenant, vehicleId: deviceId, ...details });
+        devices.set(deviceId, credentials);
+      }
+      return credentials;
+    },
+    token,
+    getJson: async (url) => getJson(url, await readToken),
     mqttUrl: `mqtt://127.0.0.1:${platform.mqttPort}`,
     httpUrl: `http://127.0.0.1:${platform.httpPort}`,
     stop: async () => {
@@ -41,7 +63,7 @@ export async function eventually<T>(check: () => Promise<T | undefined | null | 
   }
 }
 
-export async function getJson<T = unknown>(url: string): Promise<{ status: number; body: T }> {
-  const response = await fetch(url);
+export async function getJson<T = unknown>(url: string, token?: string): Promise<{ status: number; body: T }> {
+  const response = await fetch(url, token ? { headers: { authorization: `Bearer ${token}` } } : {});
   return { status: response.status, body: (await response.json()) as T };
 }

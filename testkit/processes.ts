@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { createServer, connect } from 'node:net';
 import { fileURLToPath } from 'node:url';
 
@@ -42,5 +42,15 @@ export function exited(child: ChildProcess): Promise<void> {
   return new Promise((resolve) => {
     if (child.exitCode !== null || child.signalCode !== null) resolve();
     else child.once('exit', () => resolve());
+  });
+}
+
+/** Runs a `tripline` command to completion and returns its standard output; throws with its stderr on failure. */
+export function runCli(args: string[], env: Record<string, string> = {}): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile(process.execPath, [CLI, ...args], { env: { ...process.env, ...env } }, (error, stdout, stderr) => {
+      if (error) reject(new Error(`tripline ${args.join(' ')} failed: ${stderr || error.message}`));
+      else resolve(stdout);
+    });
   });
 }

@@ -1,10 +1,13 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
+import type { DeviceRegistry } from '../ports/deviceRegistry.js';
 import type { SearchIndex } from '../ports/searchIndex.js';
 import type { WriteStore } from '../ports/writeStore.js';
-import { authMiddleware, type ApiEnv, type Authenticator } from './auth.js';
+import type { ApiAuth } from '../runtime/apiAuth.js';
+import { authMiddleware, requireScope, type ApiEnv } from './auth.js';
 import { registerAnalyticsRoutes } from './routes/analytics.js';
+import { registerDeviceRoutes } from './routes/devices.js';
 import { registerHealthRoute, type Health } from './routes/health.js';
 import { registerTripRoutes } from './routes/trips.js';
 import { registerVehicleRoutes } from './routes/vehicles.js';
@@ -12,14 +15,21 @@ import { registerVehicleRoutes } from './routes/vehicles.js';
 export interface ApiDeps {
   search: SearchIndex;
   store: WriteStore;
-  authenticate: Authenticator;
+  registry: DeviceRegistry;
+  auth: ApiAuth;
+  /** Closes a revoked device's live session at once. */
+  onRevoked: (deviceId: string) => void;
   metricsRegistry: Registry;
   health: () => Promise<Health>;
   logger: Logger;
   scoreWindowDays: number;
 }
 
-/** The HTTP API: OpenAPI-described routes under /v1 behind the auth seam; health, metrics and the spec are public. */
+/**
+ * The HTTP API: OpenAPI-described routes under /v1, each needing a bearer token with a scope:
+ * device management needs devices:write, everything else trips:read. Health, metrics, the
+ * spec and the development issuer's public keys are public.
+ */
 export function createApi(deps: ApiDeps): OpenAPIHono<ApiEnv> {
   const app = new OpenAPIHono<ApiEnv>({
     defaultHook: (result, c) => {
@@ -45,7 +55,16 @@ export function createApi(deps: ApiDeps): OpenAPIHono<ApiEnv> {
     info: { title: 'tripline API', version: '0.1.0', description: 'Trips of a usage-based insurance fleet. Times are epoch milliseconds; geometry is GeoJSON.' },
   });
 
-  app.use('/v1/*', authMiddleware(deps.authenticate));
+  if (deps.auth.jwks) {
+    const jwks = deps.auth.jwks;
+    app.get('/oauth/jwks.json', (c) => c.json(jwks));
+  }
+
+  app.use('/v1/*', authMiddleware(deps.auth.authenticate));
+  const readTrips = requireScope('trips:read');
+  const writeDevices = requireScope('devices:write');
+  app.use('/v1/*', (c, next) => (c.req.path === '/v1/devices' || c.req.path.startsWith('/v1/devices/') ? writeDevices : readTrips)(c, next));
+  registerDeviceRoutes(app, { registry: deps.registry, onRevoked: deps.onRevoked });
   registerTripRoutes(app, deps);
   registerAnalyticsRoutes(app, deps);
   registerVehicleRoutes(app, { search: deps.search, windowDays: deps.scoreWindowDays });

@@ -118,7 +118,8 @@ const errorResponse = (description: string) => ({ content: { 'application/json':
 
 export const errorResponses = {
   400: errorResponse('A parameter is invalid; the message names it'),
-  401: errorResponse('Missing or invalid credentials'),
+  401: errorResponse('Missing or invalid bearer token; the message says why'),
+  403: errorResponse('The token lacks the scope this route needs'),
 };
 
 export const notFoundResponse = { 404: errorResponse('Not found for this tenant') };

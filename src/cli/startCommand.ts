@@ -4,6 +4,8 @@ import { startEmbedded } from '../runtime/embedded.js';
 import { createLogger } from '../runtime/logger.js';
 import { abortOnSignals, positiveInt, positiveNumber } from './options.js';
 
+const DEMO_PREFIX = 'demo-';
+
 const settingsHelp = Object.values(SETTINGS)
   .map((s) => `  ${s.env.padEnd(30)} ${s.help} (default ${s.default})`)
   .join('\n');
@@ -36,20 +38,28 @@ export function registerStartCommand(program: Command): void {
           `  MQTT    mqtt://${config.host}:${platform.mqttPort}  (publish to tripline/{deviceId}/telemetry)`,
           `  API     ${api}/v1/trips   spec ${api}/openapi.json`,
           `  health  ${api}/healthz    metrics ${api}/metrics`,
+          platform.auth.jwks
+            ? `  token   TOKEN=$(npx tripline token --tenant ${config.defaultTenant} --scope trips:read --data-dir ${config.dataDir}); curl -H "authorization: Bearer $TOKEN" ${api}/v1/trips`
+            : `  tokens  from ${platform.auth.issuer} (audience ${config.oauthAudience})`,
+          `  devices npx tripline devices add ID --vehicle V --tenant T --data-dir ${config.dataDir}  (MQTT username = ID, password = the secret it prints)`,
           '',
         ].join('\n'),
       );
       const signal = abortOnSignals();
       let fleet: Promise<unknown> = Promise.resolve();
       if (opts.demo) {
-        const { runFleet } = await import('../sim/fleet.js');
+        const { fleetDeviceIds, runFleet } = await import('../sim/fleet.js');
+        const { ensureDevices } = await import('../runtime/ensureDevices.js');
+        const credentials = await ensureDevices(platform.registry, fleetDeviceIds(opts.vehicles, DEMO_PREFIX), config.defaultTenant);
         process.stdout.write(`  demo    ${opts.vehicles} simulated cars at ${opts.speedup}x; first trips are searchable within about a minute\n`);
         fleet = runFleet({
           brokerUrl: `mqtt://${config.host}:${platform.mqttPort}`,
           vehicles: opts.vehicles,
           speedup: opts.speedup,
           tripsPerVehicle: Number.POSITIVE_INFINITY,
-          deviceIdPrefix: 'demo-',
+          deviceIdPrefix: DEMO_PREFIX,
+          credentials: (deviceId) => credentials.get(deviceId) ?? {},
+          maxMessagesPerS: config.deviceRatePerS || undefined,
           signal,
         }).catch((error: unknown) => logger.error({ err: error }, 'demo fleet stopped'));
       }

@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import { z } from 'zod';
 import { DEFAULT_PIPELINE_CONFIG, type PipelineConfig } from '../domain/pipelineConfig.js';
 import { DEFAULT_TRIP_CONFIG } from '../domain/tripConfig.js';
+import { ASYMMETRIC_JWT_ALGORITHMS } from '../security/jwtAuthenticator.js';
 import { loadPipelineConfig } from './pipelineConfigFile.js';
 
 /** Every setting, its environment variable and default: the single place configuration is read (12-factor). */
@@ -17,6 +18,19 @@ export const SETTINGS = {
   liveTimeoutS: { env: 'TRIPLINE_LIVE_TIMEOUT_S', default: String(DEFAULT_TRIP_CONFIG.tripGapS), help: 'wall-clock seconds of device silence that end a live trip' },
   maxPayloadBytes: { env: 'TRIPLINE_MAX_PAYLOAD_BYTES', default: '262144', help: 'largest MQTT payload accepted' },
   maxBusBacklog: { env: 'TRIPLINE_MAX_BUS_BACKLOG', default: '100000', help: 'unconsumed bus messages above which ingest stops acknowledging' },
+  deviceRatePerS: { env: 'TRIPLINE_DEVICE_RATE_PER_S', default: '20', help: 'messages a second each device may publish on average (0: unlimited); more are refused and counted as rate_limited' },
+  deviceBurst: { env: 'TRIPLINE_DEVICE_BURST', default: '200', help: 'messages a device may send at once before its rate applies (a reconnecting device catching up)' },
+  secretHashCost: { env: 'TRIPLINE_SECRET_HASH_COST', default: '14', help: 'scrypt cost (log2 N) for new device secrets' },
+  mqttTlsPort: { env: 'TRIPLINE_MQTT_TLS_PORT', default: '', help: 'MQTT over TLS port with client certificates (mTLS); needs the three files below' },
+  mqttTlsCert: { env: 'TRIPLINE_MQTT_TLS_CERT', default: '', help: 'PEM server certificate for the MQTT TLS port' },
+  mqttTlsKey: { env: 'TRIPLINE_MQTT_TLS_KEY', default: '', help: 'PEM private key of that certificate' },
+  mqttTlsCa: { env: 'TRIPLINE_MQTT_TLS_CA', default: '', help: 'PEM CA that signs device certificates (CN = device id)' },
+  oauthIssuer: { env: 'TRIPLINE_OAUTH_ISSUER', default: '', help: "your OIDC provider's issuer URL, exactly as in its tokens' iss; empty: the built-in development issuer (tripline token)" },
+  oauthAudience: { env: 'TRIPLINE_OAUTH_AUDIENCE', default: 'tripline-api', help: 'audience (aud) API tokens must name' },
+  oauthJwksUrl: { env: 'TRIPLINE_OAUTH_JWKS_URL', default: '', help: "the provider's key set; empty: jwks_uri from its /.well-known/openid-configuration" },
+  oauthAlgorithms: { env: 'TRIPLINE_OAUTH_ALGORITHMS', default: 'RS256,PS256,ES256,EdDSA', help: 'signature algorithms accepted (public-key ones only)' },
+  oauthTenantClaim: { env: 'TRIPLINE_OAUTH_TENANT_CLAIM', default: 'tenant', help: 'token claim naming the tenant' },
+  oauthClockToleranceS: { env: 'TRIPLINE_OAUTH_CLOCK_TOLERANCE_S', default: '30', help: 'leeway on exp and nbf for clocks that disagree' },
   busRetentionS: { env: 'TRIPLINE_BUS_RETENTION_S', default: '3600', help: 'seconds consumed bus messages are kept' },
   pipelineConfig: { env: 'TRIPLINE_PIPELINE_CONFIG', default: '', help: 'JSON file overriding thresholds and weights (cleaning, trip, detectors, timeOfDay, scoring)' },
   osmExtract: { env: 'TRIPLINE_OSM_EXTRACT', default: '', help: 'OpenStreetMap extract (.osm or .osm.gz) for posted speed limits; none: speeding is judged only where devices send limits' },
@@ -26,6 +40,7 @@ export const SETTINGS = {
 
 const port = z.coerce.number().int().min(0).max(65535);
 const positive = z.coerce.number().positive();
+const optionalFile = z.string().transform((file) => (file ? resolve(file) : null));
 const schema = z.object({
   host: z.string().min(1),
   mqttPort: port,
@@ -38,11 +53,32 @@ const schema = z.object({
   liveTimeoutS: positive,
   maxPayloadBytes: z.coerce.number().int().min(256),
   maxBusBacklog: z.coerce.number().int().min(1),
+  deviceRatePerS: z.coerce.number().min(0),
+  deviceBurst: z.coerce.number().int().min(1),
+  secretHashCost: z.coerce.number().int().min(10).max(20),
+  mqttTlsPort: z.union([z.literal('').transform(() => null), port]),
+  mqttTlsCert: optionalFile,
+  mqttTlsKey: optionalFile,
+  mqttTlsCa: optionalFile,
+  oauthIssuer: z.string().transform((value) => value || null),
+  oauthAudience: z.string().min(1),
+  oauthJwksUrl: z.string().transform((value) => value || null),
+  oauthAlgorithms: z
+    .string()
+    .transform((value) => value.split(',').map((alg) => alg.trim()).filter(Boolean))
+    .pipe(z.array(z.enum(ASYMMETRIC_JWT_ALGORITHMS)).min(1)),
+  oauthTenantClaim: z.string().min(1),
+  oauthClockToleranceS: z.coerce.number().min(0).max(300),
   busRetentionS: z.coerce.number().min(0),
-  pipelineConfig: z.string().transform((file) => (file ? resolve(file) : null)),
-  osmExtract: z.string().transform((file) => (file ? resolve(file) : null)),
+  pipelineConfig: optionalFile,
+  osmExtract: optionalFile,
   defaultTenant: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
+}).superRefine((config, context) => {
+  const files = [config.mqttTlsCert, config.mqttTlsKey, config.mqttTlsCa];
+  if (config.mqttTlsPort !== null && files.some((file) => file === null)) {
+    context.addIssue({ code: 'custom', path: ['mqttTlsPort'], message: 'needs TRIPLINE_MQTT_TLS_CERT, TRIPLINE_MQTT_TLS_KEY and TRIPLINE_MQTT_TLS_CA' });
+  }
 });
 
 export type PlatformConfig = z.output<typeof schema> & { pipeline: PipelineConfig };

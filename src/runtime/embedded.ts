@@ -1,30 +1,39 @@
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { join } from 'node:path';
 import { serve } from '@hono/node-server';
 import type { Logger } from 'pino';
 import { SqliteBus } from '../adapters/embedded/sqliteBus.js';
+import { SqliteDeviceRegistry } from '../adapters/embedded/sqliteDeviceRegistry.js';
 import { SqliteSearchIndex } from '../adapters/embedded/sqliteSearchIndex.js';
 import { SqliteWriteStore } from '../adapters/embedded/sqliteWriteStore.js';
 import { createTripContext } from '../adapters/enrichment/tripContext.js';
 import { startAedesBroker } from '../adapters/mqtt/aedesBroker.js';
 import { createApi } from '../api/app.js';
-import { openAuthenticator } from '../api/auth.js';
 import type { Health } from '../api/routes/health.js';
+import { createCachedVerifier } from '../security/cachedVerifier.js';
+import { createApiAuthenticator, type ApiAuth } from './apiAuth.js';
 import type { PlatformConfig } from './config.js';
+import { createDeviceAuthenticator } from './deviceAuth.js';
+import { startDeviceWatcher } from './deviceWatcher.js';
 import { createIngestService } from './ingestService.js';
 import { startLiveTripWatchdog } from './liveTripWatchdog.js';
 import { createMetrics, type Metrics } from './metrics.js';
+import { RateLimiter } from './rateLimiter.js';
 import { SyncLoop } from './syncLoop.js';
 import { TripWorker } from './tripWorker.js';
 
 export interface EmbeddedPlatform {
   config: PlatformConfig;
   mqttPort: number;
+  /** The mTLS port, when configured. */
+  mqttTlsPort: number | null;
   httpPort: number;
   metrics: Metrics;
   store: SqliteWriteStore;
   search: SqliteSearchIndex;
+  registry: SqliteDeviceRegistry;
+  auth: ApiAuth;
   stop: () => Promise<void>;
 }
 
@@ -67,6 +76,8 @@ export async function startEmbedded(config: PlatformConfig, logger: Logger): Pro
   housekeeping.unref();
   pruning.unref();
 
+  const registry = new SqliteDeviceRegistry(join(config.dataDir, 'devices.db'), { scryptLog2N: config.secretHashCost });
+  const verifier = createCachedVerifier(registry);
   const onPublish = createIngestService({
     bus,
     metrics,
@@ -74,9 +85,26 @@ export async function startEmbedded(config: PlatformConfig, logger: Logger): Pro
     maxPayloadBytes: config.maxPayloadBytes,
     maxBusBacklog: config.maxBusBacklog,
     backlog: () => backlog,
-    resolveDevice: (deviceId) => ({ deviceId, vehicleId: deviceId, tenantId: config.defaultTenant }),
+    rateLimiter: new RateLimiter(config.deviceRatePerS, config.deviceBurst),
   });
-  const broker = await startAedesBroker({ host: config.host, port: config.mqttPort, logger, onPublish });
+  const broker = await startAedesBroker({
+    host: config.host,
+    port: config.mqttPort,
+    ...(config.mqttTlsPort !== null
+      ? { tls: { port: config.mqttTlsPort, cert: readFileSync(config.mqttTlsCert!), key: readFileSync(config.mqttTlsKey!), ca: readFileSync(config.mqttTlsCa!) } }
+      : {}),
+    // Topic and packet header on top of the largest payload; other packets (CONNECT, SUBSCRIBE) are small.
+    limits: { maxPublishBytes: config.maxPayloadBytes + 1024, maxControlBytes: 65_536 },
+    logger,
+    authenticate: createDeviceAuthenticator({ registry, verify: (id, secret) => verifier.verify(id, secret), onRefused: (reason) => metrics.connectsRefused.inc({ reason }) }),
+    onPublish,
+    onOversize: () => {
+      metrics.messagesReceived.inc();
+      metrics.messagesRejected.inc({ reason: 'too_large' });
+    },
+    onSubscribeDenied: () => metrics.subscribesDenied.inc(),
+  });
+  const stopWatcher = startDeviceWatcher(registry, broker, logger);
 
   const health = async (): Promise<Health> => {
     const lag = await sync.lag();
@@ -91,25 +119,30 @@ export async function startEmbedded(config: PlatformConfig, logger: Logger): Pro
       },
     };
   };
-  const api = createApi({ search, store, authenticate: openAuthenticator(config.defaultTenant), metricsRegistry: metrics.registry, health, logger, scoreWindowDays: config.pipeline.scoring.rolling.windowDays });
+  const auth = await createApiAuthenticator(config, logger);
+  const api = createApi({ search, store, registry, auth, onRevoked: (deviceId) => broker.disconnect(deviceId), metricsRegistry: metrics.registry, health, logger, scoreWindowDays: config.pipeline.scoring.rolling.windowDays });
   const http = await new Promise<Server>((resolve) => {
     const server = serve({ fetch: api.fetch, port: config.httpPort, hostname: config.host }, () => resolve(server as Server));
   });
   const address = http.address();
   const httpPort = typeof address === 'object' && address ? address.port : config.httpPort;
-  logger.info({ mqttPort: broker.port, httpPort, dataDir: config.dataDir }, 'tripline embedded platform ready');
+  logger.info({ mqttPort: broker.port, mqttTlsPort: broker.tlsPort, httpPort, issuer: auth.issuer, dataDir: config.dataDir }, 'tripline embedded platform ready');
 
   return {
     config,
     mqttPort: broker.port,
+    mqttTlsPort: broker.tlsPort,
     httpPort,
     metrics,
     store,
     search,
+    registry,
+    auth,
     stop: async () => {
       clearInterval(housekeeping);
       clearInterval(pruning);
       stopWatchdog();
+      await stopWatcher();
       await broker.close();
       http.closeAllConnections();
       await new Promise<void>((resolve) => http.close(() => resolve()));
@@ -118,6 +151,7 @@ export async function startEmbedded(config: PlatformConfig, logger: Logger): Pro
       await bus.close();
       await store.close();
       await search.close();
+      await registry.close();
     },
   };
 }

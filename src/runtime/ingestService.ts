@@ -1,9 +1,10 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
-import type { PublishVerdict } from '../adapters/mqtt/aedesBroker.js';
-import { parseTelemetry, type DeviceIdentity, type RejectReason } from '../functions/ingest/parseTelemetry.js';
+import type { PublishInput, PublishVerdict } from '../adapters/mqtt/aedesBroker.js';
+import { parseTelemetry, type RejectReason } from '../functions/ingest/parseTelemetry.js';
 import type { EventBus } from '../ports/eventBus.js';
 import type { Metrics } from './metrics.js';
+import type { RateLimiter } from './rateLimiter.js';
 
 export interface IngestServiceOptions {
   bus: EventBus;
@@ -12,7 +13,7 @@ export interface IngestServiceOptions {
   maxPayloadBytes: number;
   maxBusBacklog: number;
   backlog: () => number;
-  resolveDevice: (deviceId: string) => DeviceIdentity | null;
+  rateLimiter: RateLimiter;
 }
 
 /**
@@ -22,12 +23,18 @@ export interface IngestServiceOptions {
  */
 export function createIngestService(options: IngestServiceOptions) {
   const { bus, metrics, logger } = options;
-  return async function onPublish(input: { topic: string; payload: Buffer; clientId: string }): Promise<PublishVerdict> {
+  return async function onPublish(input: PublishInput): Promise<PublishVerdict> {
     const started = performance.now();
     metrics.messagesReceived.inc();
+    if (!options.rateLimiter.take(input.clientId)) {
+      // QoS 0 has no acknowledgement to withhold; at QoS 1 the device keeps the message and resends it later.
+      metrics.messagesRejected.inc({ reason: 'rate_limited' });
+      return input.qos === 0 ? 'drop' : 'refuse';
+    }
+    const identity = input.identity;
     const outcome = parseTelemetry(
       { topic: input.topic, payload: input.payload, publisherId: input.clientId, receivedAtMs: Date.now() },
-      { maxPayloadBytes: options.maxPayloadBytes, resolveDevice: options.resolveDevice },
+      { maxPayloadBytes: options.maxPayloadBytes, resolveDevice: (deviceId) => (deviceId === identity.deviceId ? identity : null) },
     );
     if (!outcome.ok) {
       metrics.messagesRejected.inc({ reason: outcome.reason });

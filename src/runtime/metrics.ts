@@ -9,6 +9,8 @@ export function createMetrics() {
     registry,
     messagesReceived: new Counter({ name: 'tripline_messages_received_total', help: 'MQTT messages received on ingest topics', registers: [registry] }),
     messagesRejected: new Counter({ name: 'tripline_messages_rejected_total', help: 'Messages rejected by ingest, by reason', labelNames: ['reason'], registers: [registry] }),
+    connectsRefused: new Counter({ name: 'tripline_mqtt_connects_refused_total', help: 'MQTT connections refused at CONNECT, by reason', labelNames: ['reason'], registers: [registry] }),
+    subscribesDenied: new Counter({ name: 'tripline_mqtt_subscribes_denied_total', help: 'Subscriptions refused (not the device\'s own downlink topic)', registers: [registry] }),
     messagesAccepted: new Counter({ name: 'tripline_messages_accepted_total', help: 'Messages durable on the bus', registers: [registry] }),
     pointsReceived: new Counter({ name: 'tripline_points_received_total', help: 'Points in messages durable on the bus', registers: [registry] }),
     pointsConsumed: new Counter({ name: 'tripline_points_consumed_total', help: 'Points the trip worker has taken off the bus (stored, filtered, or waiting in a reorder buffer)', registers: [registry] }),

@@ -30,6 +30,8 @@ export interface FleetOptions {
   truthFile?: string;
   deviceIdPrefix?: string;
   credentials?: (deviceId: string) => { username?: string; password?: string };
+  /** Each car stays under this many messages a second (the broker's per-device limit). */
+  maxMessagesPerS?: number;
   /** A one-line human-readable status, at most once a second and once at the end. */
   onProgress?: (line: string) => void;
   signal?: AbortSignal;
@@ -54,7 +56,7 @@ export async function runFleet(opts: FleetOptions): Promise<FleetSummary> {
   const tripsPerVehicle = opts.tripsPerVehicle ?? 1;
   const idleMs = (opts.idleBetweenTripsS ?? 300) * 1000;
   const batchS = opts.batchS ?? 5;
-  const prefix = opts.deviceIdPrefix ?? 'sim-';
+  const prefix = opts.deviceIdPrefix ?? DEFAULT_PREFIX;
   const realtime = Number.isFinite(opts.speedup) && opts.speedup < 1e6;
   // Each trip's length comes from its own seed, so it is known before the trip is generated.
   const tripDurationS = (v: number, k: number): number => createRng(deriveSeed(seed, 'duration', v, k)).int(300, 1200);
@@ -62,7 +64,7 @@ export async function runFleet(opts: FleetOptions): Promise<FleetSummary> {
   // Plan each vehicle from its own seed: id, start place, stagger, simulated time it spans.
   const plans = Array.from({ length: opts.vehicles }, (_, v) => {
     const rng = createRng(deriveSeed(seed, 'vehicle', v));
-    const deviceId = `${prefix}${String(v + 1).padStart(4, '0')}`;
+    const deviceId = fleetDeviceId(prefix, v);
     const offsetMs = Math.round(rng.range(0, MAX_VEHICLE_OFFSET_S)) * 1000;
     let spanMs = offsetMs + (tripsPerVehicle - 1) * idleMs;
     for (let k = 0; k < tripsPerVehicle && spanMs < MAX_HISTORY_MS; k++) spanMs += (tripDurationS(v, k) + TRIP_TAIL_S) * 1000;
@@ -138,7 +140,13 @@ export async function runFleet(opts: FleetOptions): Promise<FleetSummary> {
     for (let i = 0; i < plans.length && !stop.signal.aborted; i += CONNECT_CONCURRENCY) {
       const connected = await Promise.allSettled(
         plans.slice(i, i + CONNECT_CONCURRENCY).map((p) =>
-          DevicePublisher.connect({ brokerUrl: opts.brokerUrl, deviceId: p.deviceId, onAck, ...opts.credentials?.(p.deviceId) }),
+          DevicePublisher.connect({
+            brokerUrl: opts.brokerUrl,
+            deviceId: p.deviceId,
+            onAck,
+            ...(opts.maxMessagesPerS !== undefined ? { maxMessagesPerS: opts.maxMessagesPerS } : {}),
+            ...opts.credentials?.(p.deviceId),
+          }),
         ),
       );
       // Keep every client that did connect, so the finally block closes it even if another failed.
@@ -161,4 +169,15 @@ export async function runFleet(opts: FleetOptions): Promise<FleetSummary> {
     progress(true);
   }
   return summary;
+}
+
+const DEFAULT_PREFIX = 'sim-';
+
+/** The device ids a fleet drives, so they can be registered before it starts. */
+export function fleetDeviceIds(vehicles: number, prefix = DEFAULT_PREFIX): string[] {
+  return Array.from({ length: vehicles }, (_, v) => fleetDeviceId(prefix, v));
+}
+
+function fleetDeviceId(prefix: string, index: number): string {
+  return `${prefix}${String(index + 1).padStart(4, '0')}`;
 }

@@ -17,18 +17,22 @@ export interface DevicePublisherOptions {
   maxInFlight?: number;
   /** Called on every PUBACK with the number of points the message carried. */
   onAck?: (points: number) => void;
+  /** Stays under the broker's per-device rate limit (messages a second); unpaced when absent. */
+  maxMessagesPerS?: number;
 }
 
 export class DevicePublisher {
   readonly acked = { messages: 0, points: 0 };
   private readonly inFlight = new Set<Promise<void>>();
   private failure: unknown;
+  private nextSendAtMs = 0;
 
   private constructor(
     private readonly client: MqttClient,
     private readonly topic: string,
     private readonly maxInFlight: number,
     private readonly onAck?: (points: number) => void,
+    private readonly minIntervalMs = 0,
   ) {}
 
   static async connect(opts: DevicePublisherOptions): Promise<DevicePublisher> {
@@ -43,13 +47,18 @@ export class DevicePublisher {
       },
       false, // fail on a refused or unreachable broker instead of retrying forever
     );
-    return new DevicePublisher(client, TOPICS.telemetry(opts.deviceId), opts.maxInFlight ?? 100, opts.onAck);
+    const minIntervalMs = opts.maxMessagesPerS ? 1000 / opts.maxMessagesPerS : 0;
+    return new DevicePublisher(client, TOPICS.telemetry(opts.deviceId), opts.maxInFlight ?? 100, opts.onAck, minIntervalMs);
   }
 
   /** Sends one batch; returns once it is in the window (not acknowledged). Throws an earlier failure. */
   async publish(points: readonly TelemetryPoint[], signal?: AbortSignal): Promise<void> {
     while (this.inFlight.size >= this.maxInFlight && !signal?.aborted) {
       await Promise.race([...this.inFlight, aborted(signal)]);
+    }
+    if (this.minIntervalMs > 0) {
+      await sleep(this.nextSendAtMs - Date.now(), signal);
+      this.nextSendAtMs = Math.max(Date.now(), this.nextSendAtMs) + this.minIntervalMs;
     }
     this.throwIfFailed();
     if (signal?.aborted) return;

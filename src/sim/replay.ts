@@ -19,6 +19,7 @@ export interface ReplayOptions {
   batchS?: number;
   username?: string;
   password?: string;
+  maxMessagesPerS?: number;
   /** A one-line human-readable status, at most once a second and once at the end. */
   onProgress?: (line: string) => void;
   signal?: AbortSignal;
@@ -78,6 +79,7 @@ export async function replayFile(opts: ReplayOptions): Promise<{ messages: numbe
     deviceId: opts.deviceId,
     ...(opts.username !== undefined ? { username: opts.username } : {}),
     ...(opts.password !== undefined ? { password: opts.password } : {}),
+    ...(opts.maxMessagesPerS !== undefined ? { maxMessagesPerS: opts.maxMessagesPerS } : {}),
     onAck: () => {
       if (!opts.onProgress || Date.now() - lastProgressMs < 1000) return;
       lastProgressMs = Date.now();

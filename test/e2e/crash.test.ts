@@ -10,14 +10,15 @@ import { destination } from '../../src/domain/geo.js';
 import type { TelemetryPoint } from '../../src/domain/point.js';
 import { TOPICS, toWire } from '../../src/functions/ingest/wireFormat.js';
 import { eventually, getJson } from '../../testkit/platform.js';
-import { exited, freePort, startPlatformProcess, waitForPort } from '../../testkit/processes.js';
+import type { DeviceCredentials } from '../../src/ports/deviceRegistry.js';
+import { exited, freePort, runCli, startPlatformProcess, waitForPort } from '../../testkit/processes.js';
 
 const DEVICES = 5;
 const POINTS_PER_DEVICE = 400;
 const BATCH = 5;
 
 /** A device that keeps its unacknowledged batch and sends it again after reconnecting, as QoS 1 devices do. */
-async function runDevice(brokerUrl: string, deviceId: string, index: number, acked: Set<number>, stopAt: () => boolean): Promise<void> {
+async function runDevice(brokerUrl: string, { deviceId, username, password }: DeviceCredentials, index: number, acked: Set<number>, stopAt: () => boolean): Promise<void> {
   const t0 = Date.now() - 3_600_000 + index * 7;
   let position = { lat: 50.8 + index * 0.01, lon: 4.3 };
   const points: TelemetryPoint[] = [];
@@ -30,7 +31,7 @@ async function runDevice(brokerUrl: string, deviceId: string, index: number, ack
   while (next < points.length && !stopAt()) {
     let client: mqtt.MqttClient | undefined;
     try {
-      client = await mqtt.connectAsync(brokerUrl, { clientId: deviceId, reconnectPeriod: 0, connectTimeout: 2000 });
+      client = await mqtt.connectAsync(brokerUrl, { clientId: deviceId, username, password, reconnectPeriod: 0, connectTimeout: 2000 });
       // mqtt.js keeps an unacknowledged publish pending across a lost connection; the device gives up on it and resends.
       const closed = new Promise<never>((_, reject) => client!.once('close', () => reject(new Error('connection lost'))));
       closed.catch(() => undefined);
@@ -52,7 +53,15 @@ test('kill -9 while devices publish at QoS 1: every acknowledged point is stored
   const dataDir = mkdtempSync(join(tmpdir(), 'tripline-crash-'));
   const [mqttPort, httpPort] = [await freePort(), await freePort()];
   const args = ['--mqtt-port', String(mqttPort), '--http-port', String(httpPort), '--data-dir', dataDir];
-  const env = { TRIPLINE_LIVE_TIMEOUT_S: '5' };
+  // Devices here send 100 messages a second, over the default per-device limit.
+  const env = { TRIPLINE_LIVE_TIMEOUT_S: '5', TRIPLINE_DEVICE_RATE_PER_S: '0' };
+  // Registered and signed in the way an operator would: the CLI on the data folder.
+  const credentials: DeviceCredentials[] = [];
+  for (let i = 0; i < DEVICES; i++) {
+    const id = `crash-car-${i}`;
+    credentials.push(JSON.parse(await runCli(['devices', 'add', id, '--vehicle', id, '--tenant', 'demo', '--json', '--data-dir', dataDir])) as DeviceCredentials);
+  }
+  const token = (await runCli(['token', '--tenant', 'demo', '--scope', 'trips:read', '--data-dir', dataDir])).trim();
   let platform = startPlatformProcess(args, env);
   // Whatever fails below, no platform process may outlive the test (the runner would wait for it forever).
   t.after(() => {
@@ -62,7 +71,7 @@ test('kill -9 while devices publish at QoS 1: every acknowledged point is stored
 
   const acked = Array.from({ length: DEVICES }, () => new Set<number>());
   const deadline = Date.now() + 90_000;
-  const devices = acked.map((set, i) => runDevice(`mqtt://127.0.0.1:${mqttPort}`, `crash-car-${i}`, i, set, () => Date.now() > deadline));
+  const devices = acked.map((set, i) => runDevice(`mqtt://127.0.0.1:${mqttPort}`, credentials[i]!, i, set, () => Date.now() > deadline));
 
   await eventually(async () => acked.every((set) => set.size >= 100), 30_000, 'devices to be mid-stream');
   const ackedBeforeKill = acked.reduce((n, set) => n + set.size, 0);
@@ -74,7 +83,7 @@ test('kill -9 while devices publish at QoS 1: every acknowledged point is stored
   assert.ok(acked.every((set) => set.size === POINTS_PER_DEVICE), 'every device finished after the restart');
 
   await eventually(async () => {
-    const { body } = await getJson<{ trips: unknown[] }>(`http://127.0.0.1:${httpPort}/v1/trips?status=completed`);
+    const { body } = await getJson<{ trips: unknown[] }>(`http://127.0.0.1:${httpPort}/v1/trips?status=completed`, token);
     const { body: health } = await getJson<{ components: { sync: { pendingChanges: number } } }>(`http://127.0.0.1:${httpPort}/healthz`);
     return body.trips.length === DEVICES && health.components.sync.pendingChanges === 0;
   }, 30_000, 'all trips completed and indexed');

@@ -31,7 +31,7 @@ function drivesOf(rows: NdsRow[]) {
 test('the 28 real nds drives replayed over MQTT become 28 trips with the logger distances within 2 %', { timeout: 120_000 }, async () => {
   const drives = drivesOf(await readNdsCsv(NDS));
   assert.equal(drives.length, 28);
-  const sent = await replayFile({ file: NDS, deviceId: 'nds-car', brokerUrl: t.mqttUrl, speedup: 1e9 });
+  const sent = await replayFile({ file: NDS, ...(await t.device('nds-car')), brokerUrl: t.mqttUrl, speedup: 1e9 });
   assert.equal(sent.points, 23_187);
 
   const trips = await eventually(async () => {

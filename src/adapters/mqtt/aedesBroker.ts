@@ -1,66 +1,178 @@
-import { createServer, type Server } from 'node:net';
+import { createServer, type Server, type Socket } from 'node:net';
+import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
 import { Aedes, type Client, type PublishPacket, type Subscription } from 'aedes';
 import type { Logger } from 'pino';
+import type { DeviceIdentity } from '../../functions/ingest/parseTelemetry.js';
+import { PacketSizeGuard, type PacketSizeLimits } from './packetSizeGuard.js';
 
 /** What ingest decides for one publish: `drop` acknowledges but keeps nothing; `refuse` closes the connection. */
 export type PublishVerdict = 'accept' | 'drop' | 'refuse';
 
+/** What a client presented at CONNECT; `certificateCn` only on a verified mTLS connection. */
+export interface ConnectAttempt {
+  clientId: string;
+  username: string | undefined;
+  password: Buffer | undefined;
+  certificateCn: string | undefined;
+}
+
+export type ConnectVerdict = { ok: true; identity: DeviceIdentity } | { ok: false; reason: string };
+
+export interface PublishInput {
+  topic: string;
+  payload: Buffer;
+  qos: 0 | 1 | 2;
+  clientId: string;
+  identity: DeviceIdentity;
+}
+
 export interface AedesBrokerOptions {
   host: string;
   port: number;
+  /** Optional MQTT over TLS with client certificates: a verified certificate's CN names the device. */
+  tls?: { port: number; key: Buffer; cert: Buffer; ca: Buffer };
+  limits: PacketSizeLimits;
   logger: Logger;
+  authenticate: (attempt: ConnectAttempt) => Promise<ConnectVerdict>;
   /** Resolves once accepted points are durable: the QoS 1 PUBACK is written only after it. */
-  onPublish: (input: { topic: string; payload: Buffer; clientId: string }) => Promise<PublishVerdict>;
+  onPublish: (input: PublishInput) => Promise<PublishVerdict>;
+  onOversize: (clientId: string | null, bytes: number) => void;
+  onSubscribeDenied: (clientId: string, topic: string) => void;
 }
 
 export interface RunningBroker {
   port: number;
+  tlsPort: number | null;
   connectedClients: () => number;
+  /** Closes a device's live session (revoked), returning whether there was one. */
+  disconnect: (deviceId: string) => boolean;
+  /** Replaces the identity a live session publishes under (its vehicle or driver changed). */
+  updateIdentity: (identity: DeviceIdentity) => void;
   close: () => Promise<void>;
 }
 
 /**
- * The embedded MQTT broker. Ingest runs inside `authorizePublish`, which Aedes awaits before it
- * writes the PUBACK (aedes lib/handlers/publish.js, checked on 1.2.0), so an acknowledged
- * message is already on the bus. Bad payloads are acknowledged and dropped (counted by ingest):
- * refusing them would make the device resend the same bad message forever.
+ * The embedded MQTT broker. Every client authenticates as a registered device before Aedes
+ * registers it, so a refused CONNECT never takes over (disconnects) the session it names.
+ * Ingest runs inside `authorizePublish`, which Aedes awaits before it writes the PUBACK
+ * (aedes lib/handlers/publish.js, checked on 1.2.0), so an acknowledged message is already on
+ * the bus. Bad payloads are acknowledged and dropped (counted by ingest): refusing them would
+ * make the device resend the same bad message forever.
  */
 export async function startAedesBroker(options: AedesBrokerOptions): Promise<RunningBroker> {
   const aedes = await Aedes.createBroker({ drainTimeout: 10_000, maxClientsIdLength: 64 });
+  const identities = new WeakMap<Client, DeviceIdentity>();
+
+  aedes.authenticate = (client, username, password, callback) => {
+    const attempt: ConnectAttempt = { clientId: client.id, username, password, certificateCn: certificateCnOf(client) };
+    options.authenticate(attempt).then(
+      (verdict) => {
+        if (verdict.ok) {
+          identities.set(client, verdict.identity);
+          return callback(null, true);
+        }
+        options.logger.info({ clientId: client.id.slice(0, 64), reason: verdict.reason }, 'mqtt connect refused');
+        callback(connackError(verdict.reason, BAD_CREDENTIALS), false);
+      },
+      (error: unknown) => {
+        options.logger.error({ err: error, clientId: client.id }, 'mqtt authentication failed');
+        callback(connackError('server unavailable', SERVER_UNAVAILABLE), false);
+      },
+    );
+  };
+
   aedes.authorizePublish = (client: Client | null, packet: PublishPacket, callback: (error?: Error | null) => void) => {
     if (!client) return callback(null);
-    options
-      .onPublish({ topic: packet.topic, payload: Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload), clientId: client.id })
-      .then(
-        (verdict) => callback(verdict === 'refuse' ? new Error('publish refused') : null),
-        (error: unknown) => {
-          // Not durable, so not acknowledged: the device keeps the message and sends it again.
-          options.logger.error({ err: error, clientId: client.id }, 'ingest failed; connection closed without PUBACK');
-          callback(error instanceof Error ? error : new Error(String(error)));
-        },
-      );
+    const identity = identities.get(client);
+    if (!identity) return callback(new Error('not authenticated'));
+    const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
+    options.onPublish({ topic: packet.topic, payload, qos: packet.qos, clientId: client.id, identity }).then(
+      (verdict) => callback(verdict === 'refuse' ? new Error('publish refused') : null),
+      (error: unknown) => {
+        // Not durable, so not acknowledged: the device keeps the message and sends it again.
+        options.logger.error({ err: error, clientId: client.id }, 'ingest failed; connection closed without PUBACK');
+        callback(error instanceof Error ? error : new Error(String(error)));
+      },
+    );
   };
+
   // Telemetry is for the platform, not for other clients: a device may subscribe to its own downlink only.
   aedes.authorizeSubscribe = (client: Client | null, subscription: Subscription, callback: (error: Error | null, subscription?: Subscription | null) => void) => {
-    const own = client && subscription.topic === `tripline/${client.id}/alerts`;
+    const own = client !== null && identities.has(client) && subscription.topic === `tripline/${client.id}/alerts`;
+    if (!own && client) options.onSubscribeDenied(client.id, subscription.topic);
     callback(null, own ? subscription : null);
   };
-  aedes.on('clientError', (client: Client, error: Error) => options.logger.debug({ clientId: client.id, err: error.message }, 'mqtt client error'));
-  aedes.on('connectionError', (client: Client, error: Error) => options.logger.debug({ err: error.message }, 'mqtt connection error'));
+  // Nothing reaches a client that it did not subscribe to itself, and no $SYS topics are published.
+  aedes.authorizeForward = (client, packet) => (packet.topic === `tripline/${client.id}/alerts` ? packet : null);
 
-  const server: Server = createServer(aedes.handle);
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port, options.host, () => resolve());
-  });
-  const address = server.address();
-  const port = typeof address === 'object' && address ? address.port : options.port;
+  aedes.on('clientError', (client: Client, error: Error) => options.logger.debug({ clientId: client.id, err: error.message }, 'mqtt client error'));
+  aedes.on('connectionError', (_client: Client, error: Error) => options.logger.debug({ err: error.message }, 'mqtt connection error'));
+
+  const guard = (socket: Socket): void => {
+    const connection = new PacketSizeGuard(socket, options.limits, (guarded, _type, bytes) => {
+      const client = (guarded as unknown as { client?: Client }).client;
+      options.onOversize(client?.id ?? null, bytes);
+    });
+    aedes.handle(connection);
+  };
+  const server: Server = createServer(guard);
+  const port = await listen(server, options.port, options.host);
+  let tlsServer: Server | null = null;
+  let tlsPort: number | null = null;
+  if (options.tls) {
+    tlsServer = createTlsServer({ key: options.tls.key, cert: options.tls.cert, ca: options.tls.ca, requestCert: true, rejectUnauthorized: true }, guard);
+    tlsPort = await listen(tlsServer, options.tls.port, options.host);
+  }
+
   return {
     port,
+    tlsPort,
     connectedClients: () => aedes.connectedClients,
-    close: () =>
-      new Promise<void>((resolve) => {
-        aedes.close(() => server.close(() => resolve()));
-      }),
+    disconnect: (deviceId) => {
+      const client = clientsOf(aedes)[deviceId];
+      if (!client) return false;
+      identities.delete(client);
+      client.close();
+      return true;
+    },
+    updateIdentity: (identity) => {
+      const client = clientsOf(aedes)[identity.deviceId];
+      if (client && identities.has(client)) identities.set(client, identity);
+    },
+    close: async () => {
+      await new Promise<void>((resolve) => aedes.close(() => resolve()));
+      await Promise.all([server, tlsServer].map((s) => (s ? new Promise<void>((resolve) => s.close(() => resolve())) : undefined)));
+    },
   };
+}
+
+type AuthenticateError = Parameters<Parameters<Aedes['authenticate']>[3]>[0];
+/** CONNACK return codes of MQTT 3.1.1 (aedes declares them as a const enum, which isolated modules cannot import). */
+const SERVER_UNAVAILABLE = 3;
+const BAD_CREDENTIALS = 4;
+
+function connackError(message: string, returnCode: number): AuthenticateError {
+  return Object.assign(new Error(message), { returnCode }) as AuthenticateError;
+}
+
+/** Live sessions by client id; Aedes keeps this map but does not declare it in its types. */
+function clientsOf(aedes: Aedes): Record<string, Client | undefined> {
+  return (aedes as unknown as { clients: Record<string, Client | undefined> }).clients;
+}
+
+function certificateCnOf(client: Client): string | undefined {
+  const socket = (client.conn as unknown as PacketSizeGuard).socket as TLSSocket | undefined;
+  if (!socket || !('authorized' in socket) || !socket.authorized) return undefined;
+  const cn = socket.getPeerCertificate().subject?.CN;
+  return typeof cn === 'string' ? cn : undefined;
+}
+
+function listen(server: Server, port: number, host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      const address = server.address();
+      resolve(typeof address === 'object' && address ? address.port : port);
+    });
+  });
 }

@@ -1,0 +1,43 @@
+import type { JSONWebKeySet } from 'jose';
+import type { Authenticator, Scope } from '../api/auth.js';
+import { createDevAuthenticator, devIssuerJwks, DEV_ISSUER, loadOrCreateDevIssuerKey, signDevToken } from '../security/devIssuer.js';
+import { createOidcAuthenticator } from '../security/jwtAuthenticator.js';
+import type { PlatformConfig } from './config.js';
+import type { Logger } from 'pino';
+
+export interface ApiAuth {
+  authenticate: Authenticator;
+  issuer: string;
+  /** The development issuer's public keys, served at /oauth/jwks.json; null with an external provider. */
+  jwks: JSONWebKeySet | null;
+  /** Signs a development token (tests, demos); throws with an external provider, whose tokens come from it. */
+  issueToken: (request: { tenantId: string; scopes: readonly string[]; ttlS?: number }) => Promise<string>;
+}
+
+/** An external OIDC provider when TRIPLINE_OAUTH_ISSUER is set; otherwise the built-in development issuer. */
+export async function createApiAuthenticator(config: PlatformConfig, logger: Logger): Promise<ApiAuth> {
+  if (config.oauthIssuer) {
+    const issuer = config.oauthIssuer;
+    return {
+      authenticate: createOidcAuthenticator({
+        issuer,
+        audience: config.oauthAudience,
+        jwksUrl: config.oauthJwksUrl,
+        algorithms: config.oauthAlgorithms,
+        tenantClaim: config.oauthTenantClaim,
+        clockToleranceS: config.oauthClockToleranceS,
+        onIssuerError: (error) => logger.error({ err: error, issuer }, 'OAuth issuer unreachable; API requests get 503'),
+      }),
+      issuer,
+      jwks: null,
+      issueToken: () => Promise.reject(new Error(`tokens come from ${issuer}`)),
+    };
+  }
+  const key = await loadOrCreateDevIssuerKey(config.dataDir);
+  return {
+    authenticate: createDevAuthenticator(key, { audience: config.oauthAudience, clockToleranceS: config.oauthClockToleranceS }),
+    issuer: DEV_ISSUER,
+    jwks: devIssuerJwks(key),
+    issueToken: ({ tenantId, scopes, ttlS }) => signDevToken(key, { tenantId, scopes: scopes as Scope[], ttlS: ttlS ?? 3600, audience: config.oauthAudience }),
+  };
+}
