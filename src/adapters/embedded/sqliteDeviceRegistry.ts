@@ -1,0 +1,192 @@
+import type { DeviceIdentity } from '../../functions/ingest/parseTelemetry.js';
+import {
+  DeviceExistsError,
+  type DeviceCredentials,
+  type DeviceRecord,
+  type DeviceRegistry,
+  type NewDevice,
+  type VerifyOutcome,
+} from '../../ports/deviceRegistry.js';
+import { checkScryptLog2N, DEFAULT_SCRYPT_LOG2_N, generateSecret, hashSecret, verifySecret } from '../../security/secretHash.js';
+import { openSqlite } from './sqlite.js';
+
+export interface SqliteDeviceRegistryOptions {
+  /** scrypt cost of new hashes as log2 N; existing hashes keep the cost they were written with. */
+  scryptLog2N?: number;
+}
+
+interface DeviceRow {
+  device_id: string;
+  tenant_id: string;
+  vehicle_id: string;
+  driver_id: string | null;
+  policy_id: string | null;
+  secret_hash: string;
+  previous_secret_hash: string | null;
+  previous_secret_valid_until_ms: number | null;
+  created_at_ms: number;
+  revoked_at_ms: number | null;
+  revision: number;
+}
+
+/** The charset of every id: device ids are MQTT client ids and topic levels, so no wildcards or separators. */
+const ID = /^[A-Za-z0-9_-]{1,64}$/;
+
+/**
+ * The embedded device registry, one SQLite file. The platform and the CLI may open it at the
+ * same time (WAL, busy timeout): writes take the write lock first (BEGIN IMMEDIATE) so the
+ * revision they read is still the highest when they commit. Rows are never deleted, so the
+ * highest revision only grows. Commits are fsynced (FULL): a revocation must survive power loss.
+ */
+export class SqliteDeviceRegistry implements DeviceRegistry {
+  private readonly db;
+  private readonly stmt;
+  private readonly scryptLog2N: number;
+
+  constructor(path: string, options: SqliteDeviceRegistryOptions = {}) {
+    this.scryptLog2N = options.scryptLog2N ?? DEFAULT_SCRYPT_LOG2_N;
+    checkScryptLog2N(this.scryptLog2N);
+    this.db = openSqlite(path, 'FULL');
+    this.db.exec(`
+      CREATE TABLE IF NOT EXISTS devices (
+        device_id TEXT PRIMARY KEY, tenant_id TEXT NOT NULL, vehicle_id TEXT NOT NULL, driver_id TEXT, policy_id TEXT,
+        secret_hash TEXT NOT NULL, previous_secret_hash TEXT, previous_secret_valid_until_ms INTEGER,
+        created_at_ms INTEGER NOT NULL, revoked_at_ms INTEGER, revision INTEGER NOT NULL
+      ) WITHOUT ROWID;
+      CREATE INDEX IF NOT EXISTS devices_tenant ON devices (tenant_id, device_id);
+      CREATE UNIQUE INDEX IF NOT EXISTS devices_revision ON devices (revision);
+    `);
+    this.stmt = {
+      nextRevision: this.db.prepare('SELECT COALESCE(MAX(revision), 0) + 1 AS next FROM devices'),
+      insert: this.db.prepare(
+        `INSERT INTO devices (device_id, tenant_id, vehicle_id, driver_id, policy_id, secret_hash, created_at_ms, revision)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+      ),
+      rotate: this.db.prepare(
+        'UPDATE devices SET secret_hash = ?, previous_secret_hash = ?, previous_secret_valid_until_ms = ?, revision = ? WHERE device_id = ?',
+      ),
+      revoke: this.db.prepare('UPDATE devices SET revoked_at_ms = ?, revision = ? WHERE device_id = ?'),
+      selectAny: this.db.prepare('SELECT * FROM devices WHERE device_id = ?'),
+      selectInTenant: this.db.prepare('SELECT * FROM devices WHERE device_id = ? AND tenant_id = ?'),
+      listAny: this.db.prepare('SELECT * FROM devices WHERE device_id > ? ORDER BY device_id LIMIT ?'),
+      listInTenant: this.db.prepare('SELECT * FROM devices WHERE tenant_id = ? AND device_id > ? ORDER BY device_id LIMIT ?'),
+      changedSince: this.db.prepare('SELECT * FROM devices WHERE revision > ? ORDER BY revision'),
+    };
+  }
+
+  async add(device: NewDevice): Promise<DeviceCredentials> {
+    checkNewDevice(device);
+    const password = generateSecret();
+    const hash = await hashSecret(password, this.scryptLog2N);
+    this.db.transaction(() => {
+      if (this.stmt.selectAny.get(device.deviceId)) throw new DeviceExistsError(device.deviceId);
+      this.stmt.insert.run(
+        device.deviceId, device.tenantId, device.vehicleId, device.driverId ?? null, device.policyId ?? null,
+        hash, Date.now(), this.nextRevision(),
+      );
+    }).immediate();
+    return { deviceId: device.deviceId, username: device.deviceId, password };
+  }
+
+  async rotate(tenantId: string | null, deviceId: string, overlapS: number): Promise<DeviceCredentials | null> {
+    if (!Number.isFinite(overlapS) || overlapS < 0) throw new RangeError(`overlapS must be a number of seconds >= 0, got ${overlapS}`);
+    // Hashed before taking the write lock, which is then held only for a read and an update.
+    const password = generateSecret();
+    const hash = await hashSecret(password, this.scryptLog2N);
+    const rotated = this.db.transaction(() => {
+      const row = this.row(tenantId, deviceId);
+      if (!row) return false;
+      if (row.revoked_at_ms !== null) throw new Error(`device ${deviceId} is revoked; revocation is permanent, add a new device instead`);
+      const keepPrevious = overlapS > 0;
+      this.stmt.rotate.run(
+        hash, keepPrevious ? row.secret_hash : null, keepPrevious ? Date.now() + overlapS * 1000 : null, this.nextRevision(), deviceId,
+      );
+      return true;
+    }).immediate();
+    return rotated ? { deviceId, username: deviceId, password } : null;
+  }
+
+  /** Revoking a revoked device changes nothing (its revision included). */
+  async revoke(tenantId: string | null, deviceId: string): Promise<DeviceRecord | null> {
+    const row = this.db.transaction(() => {
+      const found = this.row(tenantId, deviceId);
+      if (!found || found.revoked_at_ms !== null) return found;
+      this.stmt.revoke.run(Date.now(), this.nextRevision(), deviceId);
+      return this.row(tenantId, deviceId);
+    }).immediate();
+    return row ? toRecord(row) : null;
+  }
+
+  async get(tenantId: string | null, deviceId: string): Promise<DeviceRecord | null> {
+    const row = this.row(tenantId, deviceId);
+    return row ? toRecord(row) : null;
+  }
+
+  async list(tenantId: string | null, page: { afterDeviceId?: string; limit: number }): Promise<DeviceRecord[]> {
+    if (!Number.isInteger(page.limit) || page.limit < 1) throw new RangeError(`limit must be a positive integer, got ${page.limit}`);
+    const after = page.afterDeviceId ?? '';
+    const rows = tenantId === null ? this.stmt.listAny.all(after, page.limit) : this.stmt.listInTenant.all(tenantId, after, page.limit);
+    return (rows as DeviceRow[]).map(toRecord);
+  }
+
+  async verify(deviceId: string, secret: string): Promise<VerifyOutcome> {
+    const row = this.stmt.selectAny.get(deviceId) as DeviceRow | undefined;
+    if (!row) return { ok: false, reason: 'unknown_device' };
+    if (row.revoked_at_ms !== null) return { ok: false, reason: 'revoked' };
+    const matches =
+      (await verifySecret(secret, row.secret_hash)) ||
+      (row.previous_secret_hash !== null &&
+        Date.now() < (row.previous_secret_valid_until_ms ?? 0) &&
+        (await verifySecret(secret, row.previous_secret_hash)));
+    return matches ? { ok: true, identity: toIdentity(row), revision: row.revision } : { ok: false, reason: 'bad_secret' };
+  }
+
+  async changedSince(revision: number): Promise<DeviceRecord[]> {
+    return (this.stmt.changedSince.all(revision) as DeviceRow[]).map(toRecord);
+  }
+
+  async close(): Promise<void> {
+    this.db.close();
+  }
+
+  private row(tenantId: string | null, deviceId: string): DeviceRow | undefined {
+    const row = tenantId === null ? this.stmt.selectAny.get(deviceId) : this.stmt.selectInTenant.get(deviceId, tenantId);
+    return row as DeviceRow | undefined;
+  }
+
+  /** Only inside a write transaction, where no other writer can take the same number. */
+  private nextRevision(): number {
+    return (this.stmt.nextRevision.get() as { next: number }).next;
+  }
+}
+
+function checkNewDevice(device: NewDevice): void {
+  const ids: Array<[string, string | undefined]> = [
+    ['device id', device.deviceId], ['tenant id', device.tenantId], ['vehicle id', device.vehicleId],
+    ['driver id', device.driverId], ['policy id', device.policyId],
+  ];
+  for (const [name, value] of ids) {
+    if (value !== undefined && !ID.test(value)) throw new Error(`invalid ${name} ${JSON.stringify(value)}: expected 1-64 of A-Z a-z 0-9 _ -`);
+  }
+}
+
+function toIdentity(row: DeviceRow): DeviceIdentity {
+  return {
+    deviceId: row.device_id,
+    vehicleId: row.vehicle_id,
+    tenantId: row.tenant_id,
+    ...(row.driver_id !== null ? { driverId: row.driver_id } : {}),
+    ...(row.policy_id !== null ? { policyId: row.policy_id } : {}),
+  };
+}
+
+/** The public view of a row: everything but the hashes. */
+function toRecord(row: DeviceRow): DeviceRecord {
+  return {
+    ...toIdentity(row),
+    createdAtMs: row.created_at_ms,
+    revokedAtMs: row.revoked_at_ms,
+    previousSecretValidUntilMs: row.previous_secret_valid_until_ms,
+    revision: row.revision,
+  };
+}
