@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Scope } from '../src/api/auth.js';
 import type { DeviceCredentials, NewDevice } from '../src/ports/deviceRegistry.js';
 import { loadConfig, type ConfigOverrides } from '../src/runtime/config.js';
 import { startEmbedded, type EmbeddedPlatform } from '../src/runtime/embedded.js';
@@ -14,7 +15,7 @@ export interface TestPlatform {
   /** Registers a device (in the platform's default tenant unless given) and returns its credentials; once per id. */
   device: (deviceId: string, details?: Partial<Omit<NewDevice, 'deviceId'>>) => Promise<DeviceCredentials>;
   /** A token from the development issuer; by default the default tenant with trips:read. */
-  token: (options?: { tenantId?: string; scopes?: string[] }) => Promise<string>;
+  token: (options?: { tenantId?: string; scopes?: Scope[] }) => Promise<string>;
   /** GET with a trips:read token of the default tenant. */
   getJson: <T = unknown>(url: string) => Promise<{ status: number; body: T }>;
   stop: () => Promise<void>;
@@ -27,7 +28,7 @@ export async function startTestPlatform(overrides: ConfigOverrides = {}): Promis
   const config = loadConfig({ mqttPort: 0, httpPort: 0, dataDir, logLevel: 'silent', liveTimeoutS: 3, secretHashCost: 10, deviceRatePerS: 0, ...overrides }, {});
   const platform = await startEmbedded(config, createLogger(config.logLevel));
   const devices = new Map<string, Promise<DeviceCredentials>>();
-  const token = (options: { tenantId?: string; scopes?: string[] } = {}): Promise<string> =>
+  const token = (options: { tenantId?: string; scopes?: Scope[] } = {}): Promise<string> =>
     platform.auth.issueToken({ tenantId: options.tenantId ?? config.defaultTenant, scopes: options.scopes ?? ['trips:read'] });
   const readToken = token();
   return {

@@ -2,8 +2,8 @@ import type { JSONWebKeySet } from 'jose';
 import type { Authenticator, Scope } from '../api/auth.js';
 import { createDevAuthenticator, devIssuerJwks, DEV_ISSUER, loadOrCreateDevIssuerKey, signDevToken } from '../security/devIssuer.js';
 import { createOidcAuthenticator } from '../security/jwtAuthenticator.js';
-import type { PlatformConfig } from './config.js';
 import type { Logger } from 'pino';
+import type { PlatformConfig } from './config.js';
 
 export interface ApiAuth {
   authenticate: Authenticator;
@@ -11,7 +11,7 @@ export interface ApiAuth {
   /** The development issuer's public keys, served at /oauth/jwks.json; null with an external provider. */
   jwks: JSONWebKeySet | null;
   /** Signs a development token (tests, demos); throws with an external provider, whose tokens come from it. */
-  issueToken: (request: { tenantId: string; scopes: readonly string[]; ttlS?: number }) => Promise<string>;
+  issueToken: (request: { tenantId: string; scopes: readonly Scope[]; ttlS?: number }) => Promise<string>;
 }
 
 /** An external OIDC provider when TRIPLINE_OAUTH_ISSUER is set; otherwise the built-in development issuer. */
@@ -38,6 +38,6 @@ export async function createApiAuthenticator(config: PlatformConfig, logger: Log
     authenticate: createDevAuthenticator(key, { audience: config.oauthAudience, clockToleranceS: config.oauthClockToleranceS }),
     issuer: DEV_ISSUER,
     jwks: devIssuerJwks(key),
-    issueToken: ({ tenantId, scopes, ttlS }) => signDevToken(key, { tenantId, scopes: scopes as Scope[], ttlS: ttlS ?? 3600, audience: config.oauthAudience }),
+    issueToken: ({ tenantId, scopes, ttlS }) => signDevToken(key, { tenantId, scopes, ttlS: ttlS ?? 3600, audience: config.oauthAudience }),
   };
 }
