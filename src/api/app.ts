@@ -50,8 +50,15 @@ export function createApi(deps: ApiDeps): OpenAPIHono<ApiEnv> {
     c.header('content-type', deps.metricsRegistry.contentType);
     return c.body(await deps.metricsRegistry.metrics());
   });
+  app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {
+    type: 'http',
+    scheme: 'bearer',
+    bearerFormat: 'JWT',
+    description: "OAuth2 access token from the configured OIDC provider (or `tripline token`); the tenant comes from its claims. Scopes: trips:read, devices:write, admin.",
+  });
   app.doc31('/openapi.json', {
     openapi: '3.1.0',
+    security: [{ bearer: [] }],
     info: { title: 'tripline API', version: '0.1.0', description: 'Trips of a usage-based insurance fleet. Times are epoch milliseconds; geometry is GeoJSON.' },
   });
 

@@ -14,6 +14,7 @@ const health = createRoute({
   method: 'get',
   path: '/healthz',
   summary: 'Readiness and the state of each component (no credentials needed)',
+  security: [],
   responses: {
     200: { content: { 'application/json': { schema: HealthSchema } }, description: 'Ready' },
     503: { content: { 'application/json': { schema: HealthSchema } }, description: 'Not ready' },

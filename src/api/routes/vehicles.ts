@@ -19,7 +19,7 @@ export function registerVehicleRoutes(app: OpenAPIHono<ApiEnv>, deps: { search: 
     const { vehicleId } = c.req.valid('param');
     const tenantId = c.get('principal').tenantId;
     const known = await deps.search.searchTrips({ tenantId, vehicleId, limit: 1 });
-    if (known.trips.length === 0) return c.json({ error: 'not_found', message: `no trips of vehicle ${vehicleId}` }, 404);
+    if (known.trips.length === 0) return c.json({ error: 'not_found', message: 'no trips of such a vehicle' }, 404);
     const nowMs = (deps.now ?? Date.now)();
     const trips: ScoredTrip[] = [];
     let cursor: string | undefined;
