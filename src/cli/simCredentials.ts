@@ -1,0 +1,44 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Command } from 'commander';
+import { SqliteDeviceRegistry } from '../adapters/embedded/sqliteDeviceRegistry.js';
+import type { DeviceCredentials } from '../ports/deviceRegistry.js';
+import { loadConfig, SETTINGS } from '../runtime/config.js';
+import { ensureDevices } from '../runtime/ensureDevices.js';
+
+export interface SimCredentialOptions {
+  credentials?: string;
+  register?: boolean;
+  tenant?: string;
+  dataDir?: string;
+}
+
+/** The flags by which simulated devices get their MQTT credentials, shared by simulate and replay. */
+export function addCredentialOptions(command: Command): Command {
+  return command
+    .option('--credentials <file>', 'the devices\' credentials: lines printed by `tripline devices add --json`')
+    .option('--register', 'register the devices (or give them new secrets) in the local registry of --data-dir, as `tripline devices add` would')
+    .option('--tenant <id>', `tenant for --register (${SETTINGS.defaultTenant.env})`)
+    .option('--data-dir <dir>', `data folder of the platform for --register (${SETTINGS.dataDir.env})`);
+}
+
+export async function simCredentials(deviceIds: readonly string[], opts: SimCredentialOptions): Promise<Map<string, DeviceCredentials>> {
+  if (opts.credentials) {
+    const lines = readFileSync(opts.credentials, 'utf8').split('\n').filter((line) => line.trim());
+    const known = new Map(lines.map((line) => JSON.parse(line) as DeviceCredentials).map((c) => [c.deviceId, c]));
+    const missing = deviceIds.filter((id) => !known.has(id));
+    if (missing.length) throw new Error(`${opts.credentials} has no credentials for ${missing.slice(0, 3).join(', ')}${missing.length > 3 ? '...' : ''}`);
+    return known;
+  }
+  if (!opts.register) {
+    process.stderr.write('tripline: no --credentials or --register: connecting without credentials, which tripline\'s broker refuses\n');
+    return new Map();
+  }
+  const config = loadConfig(opts.dataDir ? { dataDir: opts.dataDir } : {});
+  const registry = new SqliteDeviceRegistry(join(config.dataDir, 'devices.db'), { scryptLog2N: config.secretHashCost });
+  try {
+    return await ensureDevices(registry, deviceIds, opts.tenant ?? config.defaultTenant);
+  } finally {
+    await registry.close();
+  }
+}
