@@ -103,6 +103,11 @@ export async function startEmbedded(config: PlatformConfig, logger: Logger): Pro
       metrics.messagesRejected.inc({ reason: 'too_large' });
     },
     onSubscribeDenied: () => metrics.subscribesDenied.inc(),
+    onInvalidPublishTopic: () => {
+      metrics.messagesReceived.inc();
+      metrics.messagesRejected.inc({ reason: 'invalid_topic' });
+    },
+    onProtocolError: () => metrics.protocolErrors.inc(),
   });
   const stopWatcher = startDeviceWatcher(registry, broker, logger);
 

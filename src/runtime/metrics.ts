@@ -7,10 +7,11 @@ export function createMetrics() {
   const latencyBuckets = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
   return {
     registry,
-    messagesReceived: new Counter({ name: 'tripline_messages_received_total', help: 'MQTT messages received on ingest topics', registers: [registry] }),
+    messagesReceived: new Counter({ name: 'tripline_messages_received_total', help: 'MQTT PUBLISH packets received from devices (each ends accepted or rejected under a reason)', registers: [registry] }),
     messagesRejected: new Counter({ name: 'tripline_messages_rejected_total', help: 'Messages rejected by ingest, by reason', labelNames: ['reason'], registers: [registry] }),
     connectsRefused: new Counter({ name: 'tripline_mqtt_connects_refused_total', help: 'MQTT connections refused at CONNECT, by reason', labelNames: ['reason'], registers: [registry] }),
     subscribesDenied: new Counter({ name: 'tripline_mqtt_subscribes_denied_total', help: 'Subscriptions refused (not the device\'s own downlink topic)', registers: [registry] }),
+    protocolErrors: new Counter({ name: 'tripline_mqtt_protocol_errors_total', help: 'MQTT connections closed for breaking the protocol (malformed packets, keepalive timeouts)', registers: [registry] }),
     messagesAccepted: new Counter({ name: 'tripline_messages_accepted_total', help: 'Messages durable on the bus', registers: [registry] }),
     pointsReceived: new Counter({ name: 'tripline_points_received_total', help: 'Points in messages durable on the bus', registers: [registry] }),
     pointsConsumed: new Counter({ name: 'tripline_points_consumed_total', help: 'Points the trip worker has taken off the bus (stored, filtered, or waiting in a reorder buffer)', registers: [registry] }),

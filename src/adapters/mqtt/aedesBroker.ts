@@ -38,6 +38,10 @@ export interface AedesBrokerOptions {
   onPublish: (input: PublishInput) => Promise<PublishVerdict>;
   onOversize: (clientId: string | null, bytes: number) => void;
   onSubscribeDenied: (clientId: string, topic: string) => void;
+  /** A PUBLISH Aedes refused itself (wildcards, empty topic) before ingest saw it; the connection is closed. */
+  onInvalidPublishTopic: () => void;
+  /** A connection closed for breaking the protocol (malformed packets, keepalive, oversize). */
+  onProtocolError: () => void;
 }
 
 export interface RunningBroker {
@@ -105,8 +109,15 @@ export async function startAedesBroker(options: AedesBrokerOptions): Promise<Run
   // Nothing reaches a client that it did not subscribe to itself, and no $SYS topics are published.
   aedes.authorizeForward = (client, packet) => (packet.topic === `tripline/${client.id}/alerts` ? packet : null);
 
-  aedes.on('clientError', (client: Client, error: Error) => options.logger.debug({ clientId: client.id, err: error.message }, 'mqtt client error'));
-  aedes.on('connectionError', (_client: Client, error: Error) => options.logger.debug({ err: error.message }, 'mqtt connection error'));
+  aedes.on('clientError', (client: Client, error: Error) => {
+    if (INVALID_PUBLISH_TOPIC.test(error.message)) options.onInvalidPublishTopic();
+    else if (!PLATFORM_REFUSALS.has(error.message)) options.onProtocolError();
+    options.logger.debug({ clientId: client.id, err: error.message }, 'mqtt client error');
+  });
+  aedes.on('connectionError', (_client: Client, error: Error) => {
+    options.onProtocolError();
+    options.logger.debug({ err: error.message }, 'mqtt connection error');
+  });
 
   const guard = (socket: Socket): void => {
     const connection = new PacketSizeGuard(socket, options.limits, (guarded, _type, bytes) => {
@@ -145,6 +156,11 @@ export async function startAedesBroker(options: AedesBrokerOptions): Promise<Run
     },
   };
 }
+
+/** Aedes's own checks of PUBLISH topics (lib/handlers/publish.js). */
+const INVALID_PUBLISH_TOPIC = /^(empty topic not allowed in PUBLISH|[#+] is not allowed in PUBLISH|topic has too many levels)$/;
+/** Errors we raise ourselves, already counted where they are decided. */
+const PLATFORM_REFUSALS = new Set(['publish refused', 'not authenticated']);
 
 type AuthenticateError = Parameters<Parameters<Aedes['authenticate']>[3]>[0];
 /** CONNACK return codes of MQTT 3.1.1 (aedes declares them as a const enum, which isolated modules cannot import). */
