@@ -34,7 +34,7 @@ export async function benchFinalization(n: number, measureMemory: boolean): Prom
   const random = rng(2000 + n);
   const watcher = new CompletionWatcher(bp.platform);
   const probeIds = Array.from({ length: FINAL.probes }, (_, i) => `fin${n}-${String(i).padStart(2, '0')}`);
-  const probes = await connectMany(bp.mqttUrl, probeIds, 'probe devices', 100);
+  const probes = await connectMany(bp.mqttUrl, probeIds, 'probe devices', 100, await bp.register(probeIds));
   let sent = 0;
   const settled = (what: string) => pointsStored(bp.platform, sent, what);
   // One road per probe device: its second trip continues where the first ended (a jump would be filtered as a teleport).
@@ -46,7 +46,9 @@ export async function benchFinalization(n: number, measureMemory: boolean): Prom
     sent += FINAL.probes * (FINAL.openPoints + 1);
     await settled('warm-up trips');
     const heapBase = measureMemory ? await heapAfterGc() : null;
-    await fleet.connect(bp.mqttUrl, Array.from({ length: n }, (_, i) => `car${n}-${String(i).padStart(5, '0')}`), `${n} cars`);
+    const carIds = Array.from({ length: n }, (_, i) => `car${n}-${String(i).padStart(5, '0')}`);
+    const secrets = await bp.register(carIds);
+    await fleet.connect(bp.mqttUrl, carIds, `${n} cars`, secrets);
     const heapConnected = measureMemory ? await heapAfterGc() : null;
 
     progress(`${n} cars: opening their trips`);

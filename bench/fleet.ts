@@ -38,8 +38,9 @@ export class Fleet {
     });
   }
 
-  connect(url: string, ids: string[], label: string): Promise<number> {
-    return this.call({ cmd: 'connect', url, ids, label });
+  /** passwords[i] signs ids[i] in (the platform's registered devices); none for a bare broker. */
+  connect(url: string, ids: string[], label: string, passwords?: string[]): Promise<number> {
+    return this.call({ cmd: 'connect', url, ids, label, ...(passwords ? { passwords } : {}) });
   }
   /** Builds every car's batches ahead of time, so building them is not timed. Returns the points. */
   prepareIngest(batches: number, pointsPerBatch: number): Promise<number> {

@@ -11,7 +11,7 @@ import { TOPICS, toWire } from '../src/functions/ingest/wireFormat.js';
 import { absNow, connectMany, endMany, percentile, publishWindowed, rng, round, Track } from './support.js';
 
 export type FleetCommand =
-  | { cmd: 'connect'; url: string; ids: string[]; label: string }
+  | { cmd: 'connect'; url: string; ids: string[]; passwords?: string[]; label: string }
   | { cmd: 'prepareIngest'; batches: number; pointsPerBatch: number }
   | { cmd: 'ingest'; window: number }
   | { cmd: 'open'; points: number }
@@ -80,7 +80,7 @@ function startLoad(periodMs: number, pointsPerBatch: number, clock: 'wall' | 'fa
 async function run(command: FleetCommand): Promise<unknown> {
   switch (command.cmd) {
     case 'connect': {
-      const clients = await connectMany(command.url, command.ids, command.label);
+      const clients = await connectMany(command.url, command.ids, command.label, 200, command.passwords);
       const t0 = Date.now() - 2 * 3_600_000;
       cars = command.ids.map((deviceId, i) => {
         const track = Track.random(random, t0 + i * 1000);

@@ -31,17 +31,28 @@ export async function counterValue(counter: Counter<string>): Promise<number> {
 export interface BenchPlatform {
   platform: EmbeddedPlatform;
   mqttUrl: string;
+  /** Registers devices as any device is registered; returns their secrets in order. */
+  register: (deviceIds: readonly string[]) => Promise<string[]>;
   stop: () => Promise<void>;
 }
 
-/** The embedded platform with its defaults (synchronous FULL), on free ports in a temporary folder. */
+/**
+ * The embedded platform with its defaults (synchronous FULL), on free ports in a temporary folder.
+ * Two exceptions: no per-device rate limit (the benchmarks publish as fast as acknowledged) and a
+ * cheap scrypt cost, so registering and connecting thousands of devices does not dominate the run.
+ */
 export async function startPlatform(): Promise<BenchPlatform> {
   const dataDir = mkdtempSync(join(os.tmpdir(), 'tripline-bench-'));
-  const config = loadConfig({ mqttPort: 0, httpPort: 0, dataDir, logLevel: 'silent' }, {});
+  const config = loadConfig({ mqttPort: 0, httpPort: 0, dataDir, logLevel: 'silent', deviceRatePerS: 0, secretHashCost: 10 }, {});
   const platform = await startEmbedded(config, createLogger(config.logLevel));
   return {
     platform,
     mqttUrl: `mqtt://127.0.0.1:${platform.mqttPort}`,
+    register: async (deviceIds) => {
+      const secrets: string[] = [];
+      for (const deviceId of deviceIds) secrets.push((await platform.registry.add({ deviceId, tenantId: config.defaultTenant, vehicleId: deviceId })).password);
+      return secrets;
+    },
     stop: async () => {
       await platform.stop();
       rmSync(dataDir, { recursive: true, force: true });

@@ -28,11 +28,11 @@ export interface IngestFigures {
  * along a straight line at 12 m/s, up to 20 publishes in flight per client. Timed from the
  * first publish until `stored()` reaches every point.
  */
-async function drive(url: string, label: string, stored: () => Promise<number>): Promise<IngestFigures> {
+async function drive(url: string, label: string, stored: () => Promise<number>, register?: (ids: readonly string[]) => Promise<string[]>): Promise<IngestFigures> {
   const fleet = new Fleet(1);
   try {
     const ids = Array.from({ length: INGEST.devices }, (_, d) => `ingest-${String(d).padStart(4, '0')}`);
-    await fleet.connect(url, ids, `${label} devices`);
+    await fleet.connect(url, ids, `${label} devices`, await register?.(ids));
     await fleet.prepareIngest(INGEST.batches, INGEST.pointsPerBatch);
     progress(`${label}: ${ids.length} devices connected, publishing ${TOTAL_MESSAGES} messages / ${TOTAL_POINTS} points`);
     const publishing = fleet.ingest(INGEST.window);
@@ -67,7 +67,7 @@ export async function benchPlatformIngest(): Promise<IngestFigures & { storedPoi
   const bp = await startPlatform();
   try {
     const { metrics, store } = bp.platform;
-    const figures = await drive(bp.mqttUrl, 'platform ingest', () => counterValue(metrics.pointsStored));
+    const figures = await drive(bp.mqttUrl, 'platform ingest', () => counterValue(metrics.pointsStored), bp.register);
     const counts = await store.counts();
     const rejected = await counterValue(metrics.messagesRejected);
     const dropped = await counterValue(metrics.pointsFiltered);

@@ -11,10 +11,10 @@ export async function benchSearchLatency(): Promise<ReturnType<typeof summarize>
   const fleet = new Fleet(3);
   const random = rng(3);
   const probeIds = Array.from({ length: LATENCY.probes }, (_, i) => `probe-${String(i).padStart(3, '0')}`);
-  const probes = await connectMany(bp.mqttUrl, probeIds, 'probe devices', 100);
+  const probes = await connectMany(bp.mqttUrl, probeIds, 'probe devices', 100, await bp.register(probeIds));
   try {
     const ids = Array.from({ length: LATENCY.backgroundCars }, (_, i) => `bg-${String(i).padStart(3, '0')}`);
-    await fleet.connect(bp.mqttUrl, ids, 'background cars');
+    await fleet.connect(bp.mqttUrl, ids, 'background cars', await bp.register(ids));
     // Real-time-ish, sped up: a 5-point batch every 500 ms per car, its timestamps 1 s apart (5 s per batch).
     await fleet.startLoad(LATENCY.backgroundEveryMs, LATENCY.backgroundBatch, 'fast');
     await sleep(2000); // four batches per car: their trips are open and moving before the first probe

@@ -35,15 +35,16 @@ export async function waitUntil(check: () => boolean | Promise<boolean>, timeout
   }
 }
 
-export function connect(url: string, clientId: string): Promise<MqttClient> {
-  return connectAsync(url, { clientId, reconnectPeriod: 0, connectTimeout: 30_000 });
+/** A client whose id is the device id; with a password it signs in as that registered device. */
+export function connect(url: string, clientId: string, password?: string): Promise<MqttClient> {
+  return connectAsync(url, { clientId, ...(password !== undefined ? { username: clientId, password } : {}), reconnectPeriod: 0, connectTimeout: 30_000 });
 }
 
-/** Connects real clients (client id = device id) in chunks, reporting progress. */
-export async function connectMany(url: string, ids: readonly string[], label: string, chunk = 200): Promise<MqttClient[]> {
+/** Connects real clients (client id = device id, passwords[i] its secret) in chunks, reporting progress. */
+export async function connectMany(url: string, ids: readonly string[], label: string, chunk = 200, passwords?: readonly string[]): Promise<MqttClient[]> {
   const clients: MqttClient[] = [];
   for (let i = 0; i < ids.length; i += chunk) {
-    clients.push(...(await Promise.all(ids.slice(i, i + chunk).map((id) => connect(url, id)))));
+    clients.push(...(await Promise.all(ids.slice(i, i + chunk).map((id, j) => connect(url, id, passwords?.[i + j])))));
     if (ids.length > chunk) progress(`connecting ${label}: ${clients.length}/${ids.length}`);
   }
   return clients;
