@@ -52,6 +52,7 @@ export function createIngestService(options: IngestServiceOptions) {
 
 /**
  * Publishing outside one's own ingest topics closes the connection: acknowledging would let
- * Aedes forward the message, for example onto another device's downlink topic.
+ * Aedes forward the message, for example onto another device's downlink topic. A fault of ours
+ * (internal_error) is not acknowledged either, so the device keeps the message until it is fixed.
  */
-const REFUSED = new Set<RejectReason>(['unknown_topic', 'invalid_device_id', 'forbidden_topic']);
+const REFUSED = new Set<RejectReason>(['unknown_topic', 'invalid_device_id', 'forbidden_topic', 'internal_error']);

@@ -29,6 +29,12 @@ test('accepts OwnTracks locations on owntracks/{user}/{deviceId}', () => {
   assert.deepEqual(outcome.message.points[0], { tsMs: TS, lat: 50.85, lon: 4.35, speedMps: 10, headingDeg: 180, accuracyM: 8 });
 });
 
+test('accepts a payload that names its own device', () => {
+  assert.ok(parse(JSON.stringify({ deviceId: 'car-1', points: [{ ts: TS, lat: 50.85, lon: 4.35 }] })).ok);
+  const ownTracks = { _type: 'location', tst: TS / 1000, lat: 50.85, lon: 4.35, topic: 'owntracks/alice/car-1' };
+  assert.ok(parse(JSON.stringify(ownTracks), 'owntracks/alice/car-1').ok);
+});
+
 test('every bad message is rejected under a named reason', () => {
   const cases: Array<[string | Uint8Array, string, string?, string?]> = [
     ['x'.repeat(5000), 'too_large'],
@@ -41,11 +47,15 @@ test('every bad message is rejected under a named reason', () => {
     ['[[[[[[[[[[[[[[]]]]]]]]]]]]]]', 'schema'],
     [JSON.stringify({ ts: TS, lat: '50', lon: 4 }), 'schema'],
     [JSON.stringify({ ts: TS, lat: 50, lon: 4, __proto__x: 1 }), 'schema'],
-    ['{"ts": 1795507200000, "lat": 50, "lon": 4, "__proto__": {"admin": true}}', 'schema'],
+    ['{"ts": 1795507200000, "lat": 50, "lon": 4, "__proto__": {"admin": true}}', 'forbidden_key'],
     [JSON.stringify({ ts: TS, lat: 91, lon: 4 }), 'out_of_range'],
     [JSON.stringify({ ts: TS, lat: 50, lon: 4, speed: -1 }), 'out_of_range'],
     [JSON.stringify({ ts: 1_700_000_000, lat: 50, lon: 4 }), 'out_of_range'],
-    ['{"ts": 1795507200000, "lat": 1e999, "lon": 4}', 'schema'],
+    ['{"ts": 1795507200000, "lat": 1e999, "lon": 4}', 'invalid_json'],
+    ['{"ts": 1795507200000, "lat": 50, "lat": 51, "lon": 4}', 'invalid_json'],
+    ['\ufeff{"ts": 1795507200000, "lat": 50, "lon": 4}', 'invalid_json'],
+    [JSON.stringify({ ts: TS, lat: 0, lon: 0 }), 'out_of_range'],
+    [JSON.stringify({ deviceId: 'car-2', points: [{ ts: TS, lat: 50, lon: 4 }] }), 'device_mismatch'],
     [JSON.stringify({ points: [] }), 'schema'],
   ];
   for (const [payload, reason, topic, publisher] of cases) {

@@ -1,7 +1,10 @@
 import { z } from 'zod';
 import type { TelemetryPoint } from '../../domain/point.js';
 
-/** Limits of a plausible fix; anything outside is rejected as `out_of_range`, not clamped. */
+/**
+ * Limits of a plausible fix; anything outside is rejected as `out_of_range`, not clamped. So is
+ * lat 0, lon 0 exactly: receivers report it when they have no fix, and no car drives there.
+ */
 export const LIMITS = {
   maxSpeedMps: 150,
   maxAccuracyM: 100_000,
@@ -17,7 +20,8 @@ const vector = z.strictObject({ x: z.number(), y: z.number(), z: z.number() });
 
 const timestamp = z.union([
   z.number().int(),
-  z.iso.datetime({ offset: true }).transform((iso) => Date.parse(iso)),
+  // 35 characters hold nanoseconds and a ±hh:mm offset; longer is padding, not precision.
+  z.iso.datetime({ offset: true }).max(35).transform((iso) => Date.parse(iso)),
 ]);
 
 /** One point of the tripline JSON format (docs/asyncapi.yaml). Unknown keys are an error. */
@@ -37,14 +41,22 @@ export const wirePointSchema = z.strictObject({
 });
 export type WirePoint = z.input<typeof wirePointSchema>;
 
-/** A message is one point, an array of points, or `{"points": [...]}`. */
+/**
+ * A message is one point, an array of points, or `{"points": [...]}`. The last may name its
+ * device in `deviceId`; ingest rejects the message unless that is the publisher.
+ */
 export const triplineMessageSchema = z.union([
   wirePointSchema.transform((p) => [p]),
   z.array(wirePointSchema).min(1).max(LIMITS.maxPointsPerMessage),
-  z.strictObject({ points: z.array(wirePointSchema).min(1).max(LIMITS.maxPointsPerMessage) }).transform((m) => m.points),
+  z
+    .strictObject({ deviceId: z.string().optional(), points: z.array(wirePointSchema).min(1).max(LIMITS.maxPointsPerMessage) })
+    .transform((m) => m.points),
 ]);
 
-/** OwnTracks location message (https://owntracks.org/booklet/tech/json/): `tst` in s, `vel` in km/h. */
+/**
+ * OwnTracks location message (https://owntracks.org/booklet/tech/json/): `tst` in s, `vel` in
+ * km/h. Other fields are ignored, except `topic`: ingest checks it names the publisher.
+ */
 export const ownTracksSchema = z.looseObject({
   _type: z.literal('location'),
   tst: z.number().int(),
