@@ -28,6 +28,8 @@ export class PacketSizeGuard extends Duplex {
     private readonly onOversize: (guard: PacketSizeGuard, packetType: number, bytes: number) => void,
   ) {
     super({ allowHalfOpen: false });
+    // Acknowledgements are tiny and latency-bound: do not hold them back for Nagle's algorithm.
+    socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => {
       if (!this.scan(chunk)) return;
       if (!this.push(chunk)) socket.pause();
