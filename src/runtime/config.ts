@@ -18,7 +18,7 @@ export const SETTINGS = {
   liveTimeoutS: { env: 'TRIPLINE_LIVE_TIMEOUT_S', default: String(DEFAULT_TRIP_CONFIG.tripGapS), help: 'wall-clock seconds of device silence that end a live trip' },
   maxPayloadBytes: { env: 'TRIPLINE_MAX_PAYLOAD_BYTES', default: '262144', help: 'largest MQTT payload accepted' },
   maxBusBacklog: { env: 'TRIPLINE_MAX_BUS_BACKLOG', default: '100000', help: 'unconsumed bus messages above which ingest stops acknowledging' },
-  deviceRatePerS: { env: 'TRIPLINE_DEVICE_RATE_PER_S', default: '20', help: 'messages a second each device may publish on average (0: unlimited); more are refused and counted as rate_limited' },
+  deviceRatePerS: { env: 'TRIPLINE_DEVICE_RATE_PER_S', default: '20', help: 'messages a second each device may publish on average (0: unlimited); over it QoS 1 acknowledgements wait their turn (up to 30 s, then the connection closes) and QoS 0 messages are dropped as rate_limited' },
   deviceBurst: { env: 'TRIPLINE_DEVICE_BURST', default: '200', help: 'messages a device may send at once before its rate applies (a reconnecting device catching up)' },
   secretHashCost: { env: 'TRIPLINE_SECRET_HASH_COST', default: '14', help: 'scrypt cost (log2 N) for new device secrets' },
   mqttTlsPort: { env: 'TRIPLINE_MQTT_TLS_PORT', default: '', help: 'MQTT over TLS port with client certificates (mTLS); needs the three files below' },

@@ -86,6 +86,7 @@ export async function startEmbedded(config: PlatformConfig, logger: Logger): Pro
     maxBusBacklog: config.maxBusBacklog,
     backlog: () => backlog,
     rateLimiter: new RateLimiter(config.deviceRatePerS, config.deviceBurst),
+    maxThrottleMs: 30_000,
   });
   const broker = await startAedesBroker({
     host: config.host,

@@ -14,6 +14,8 @@ export interface IngestServiceOptions {
   maxBusBacklog: number;
   backlog: () => number;
   rateLimiter: RateLimiter;
+  /** The longest a QoS 1 message over the device's rate waits for its turn before it is refused. */
+  maxThrottleMs: number;
 }
 
 /**
@@ -26,10 +28,18 @@ export function createIngestService(options: IngestServiceOptions) {
   return async function onPublish(input: PublishInput): Promise<PublishVerdict> {
     const started = performance.now();
     metrics.messagesReceived.inc();
-    if (!options.rateLimiter.take(input.clientId)) {
-      // QoS 0 has no acknowledgement to withhold; at QoS 1 the device keeps the message and resends it later.
+    // QoS 0 has no acknowledgement to withhold, so over the rate it is dropped. At QoS 1 the
+    // PUBACK waits for the device's turn: Aedes reads nothing more from that one socket meanwhile,
+    // so the device slows down without reconnecting. Past the longest wait it is refused (the
+    // connection closes and the device resends later).
+    const waitMs = options.rateLimiter.reserve(input.clientId, input.qos === 0 ? 0 : options.maxThrottleMs);
+    if (waitMs === null) {
       metrics.messagesRejected.inc({ reason: 'rate_limited' });
       return input.qos === 0 ? 'drop' : 'refuse';
+    }
+    if (waitMs > 0) {
+      metrics.messagesThrottled.inc();
+      await sleep(waitMs);
     }
     const identity = input.identity;
     const outcome = parseTelemetry(

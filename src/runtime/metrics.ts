@@ -12,6 +12,7 @@ export function createMetrics() {
     connectsRefused: new Counter({ name: 'tripline_mqtt_connects_refused_total', help: 'MQTT connections refused at CONNECT, by reason', labelNames: ['reason'], registers: [registry] }),
     subscribesDenied: new Counter({ name: 'tripline_mqtt_subscribes_denied_total', help: 'Subscriptions refused (not the device\'s own downlink topic)', registers: [registry] }),
     protocolErrors: new Counter({ name: 'tripline_mqtt_protocol_errors_total', help: 'MQTT connections closed for breaking the protocol (malformed packets, keepalive timeouts)', registers: [registry] }),
+    messagesThrottled: new Counter({ name: 'tripline_messages_throttled_total', help: 'QoS 1 messages over their device\'s rate whose PUBACK waited for its turn', registers: [registry] }),
     messagesAccepted: new Counter({ name: 'tripline_messages_accepted_total', help: 'Messages durable on the bus', registers: [registry] }),
     pointsReceived: new Counter({ name: 'tripline_points_received_total', help: 'Points in messages durable on the bus', registers: [registry] }),
     pointsConsumed: new Counter({ name: 'tripline_points_consumed_total', help: 'Points the trip worker has taken off the bus (stored, filtered, or waiting in a reorder buffer)', registers: [registry] }),

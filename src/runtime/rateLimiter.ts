@@ -1,6 +1,8 @@
 /**
  * A token bucket per device: `ratePerS` messages a second on average, bursts up to `burst`.
- * Buckets idle long enough to be full again are forgotten, so memory follows active devices.
+ * Tokens may be reserved ahead (the balance goes negative), so a caller can hold a message until
+ * its turn instead of refusing it. Buckets idle long enough to be full again are forgotten, so
+ * memory follows active devices.
  */
 export class RateLimiter {
   private readonly buckets = new Map<string, { tokens: number; atMs: number }>();
@@ -12,18 +14,22 @@ export class RateLimiter {
     private readonly now: () => number = Date.now,
   ) {}
 
-  /** Takes one token; false when the device is over its rate. A rate of 0 means unlimited. */
-  take(key: string): boolean {
-    if (this.ratePerS <= 0) return true;
+  /**
+   * Reserves one token: how long to wait until it is due (0: now), or null when that would be
+   * longer than `maxWaitMs` (nothing is reserved then). A rate of 0 means unlimited.
+   */
+  reserve(key: string, maxWaitMs = 0): number | null {
+    if (this.ratePerS <= 0) return 0;
     const nowMs = this.now();
     this.sweep(nowMs);
     const bucket = this.buckets.get(key) ?? { tokens: this.burst, atMs: nowMs };
     bucket.tokens = Math.min(this.burst, bucket.tokens + ((nowMs - bucket.atMs) / 1000) * this.ratePerS);
     bucket.atMs = nowMs;
     this.buckets.set(key, bucket);
-    if (bucket.tokens < 1) return false;
+    const waitMs = bucket.tokens >= 1 ? 0 : ((1 - bucket.tokens) / this.ratePerS) * 1000;
+    if (waitMs > maxWaitMs) return null;
     bucket.tokens -= 1;
-    return true;
+    return waitMs;
   }
 
   private sweep(nowMs: number): void {
