@@ -40,6 +40,11 @@ export function createIngestService(options: IngestServiceOptions) {
     if (waitMs > 0) {
       metrics.messagesThrottled.inc();
       await sleep(waitMs);
+      if (!input.connected()) {
+        // Gone while waiting: it can no longer be acknowledged, and the device will send it again.
+        metrics.messagesRejected.inc({ reason: 'rate_limited' });
+        return 'refuse';
+      }
     }
     const identity = input.identity;
     const outcome = parseTelemetry(

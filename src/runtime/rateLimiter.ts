@@ -32,10 +32,12 @@ export class RateLimiter {
     return waitMs;
   }
 
+  /** Forgets buckets that have refilled completely; one still paying off reservations is kept. */
   private sweep(nowMs: number): void {
-    const refillMs = (this.burst / this.ratePerS) * 1000;
-    if (nowMs - this.lastSweepMs < refillMs) return;
+    if (nowMs - this.lastSweepMs < (this.burst / this.ratePerS) * 1000) return;
     this.lastSweepMs = nowMs;
-    for (const [key, bucket] of this.buckets) if (nowMs - bucket.atMs >= refillMs) this.buckets.delete(key);
+    for (const [key, bucket] of this.buckets) {
+      if (bucket.tokens + ((nowMs - bucket.atMs) / 1000) * this.ratePerS >= this.burst) this.buckets.delete(key);
+    }
   }
 }

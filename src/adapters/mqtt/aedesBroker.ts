@@ -24,6 +24,8 @@ export interface PublishInput {
   qos: 0 | 1 | 2;
   clientId: string;
   identity: DeviceIdentity;
+  /** False once the connection is gone (a PUBACK could no longer reach the device). */
+  connected: () => boolean;
 }
 
 export interface AedesBrokerOptions {
@@ -90,7 +92,7 @@ export async function startAedesBroker(options: AedesBrokerOptions): Promise<Run
     const identity = identities.get(client);
     if (!identity) return callback(new Error('not authenticated'));
     const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
-    options.onPublish({ topic: packet.topic, payload, qos: packet.qos, clientId: client.id, identity }).then(
+    options.onPublish({ topic: packet.topic, payload, qos: packet.qos, clientId: client.id, identity, connected: () => !client.closed }).then(
       (verdict) => callback(verdict === 'refuse' ? new Error('publish refused') : null),
       (error: unknown) => {
         // Not durable, so not acknowledged: the device keeps the message and sends it again.
