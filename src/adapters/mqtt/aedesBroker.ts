@@ -3,7 +3,7 @@ import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
 import { Aedes, type Client, type PublishPacket, type Subscription } from 'aedes';
 import type { Logger } from 'pino';
 import type { DeviceIdentity } from '../../functions/ingest/parseTelemetry.js';
-import { PacketSizeGuard, type PacketSizeLimits } from './packetSizeGuard.js';
+import { limitPacketSize, PacketTooLargeError, type PacketSizeLimits } from './packetSizeGuard.js';
 
 /** What ingest decides for one publish: `drop` acknowledges but keeps nothing; `refuse` closes the connection. */
 export type PublishVerdict = 'accept' | 'drop' | 'refuse';
@@ -113,20 +113,19 @@ export async function startAedesBroker(options: AedesBrokerOptions): Promise<Run
 
   aedes.on('clientError', (client: Client, error: Error) => {
     if (INVALID_PUBLISH_TOPIC.test(error.message)) options.onInvalidPublishTopic();
-    else if (!PLATFORM_REFUSALS.has(error.message)) options.onProtocolError();
+    else if (!PLATFORM_REFUSALS.has(error.message) && !(error instanceof PacketTooLargeError)) options.onProtocolError();
     options.logger.debug({ clientId: client.id, err: error.message }, 'mqtt client error');
   });
   aedes.on('connectionError', (_client: Client, error: Error) => {
-    options.onProtocolError();
+    if (!(error instanceof PacketTooLargeError)) options.onProtocolError();
     options.logger.debug({ err: error.message }, 'mqtt connection error');
   });
 
   const guard = (socket: Socket): void => {
-    const connection = new PacketSizeGuard(socket, options.limits, (guarded, _type, bytes) => {
-      const client = (guarded as unknown as { client?: Client }).client;
-      options.onOversize(client?.id ?? null, bytes);
-    });
-    aedes.handle(connection);
+    // Acknowledgements are tiny and latency-bound: do not hold them back for Nagle's algorithm.
+    socket.setNoDelay(true);
+    const client = aedes.handle(socket);
+    limitPacketSize(client, options.limits, (bytes) => options.onOversize(client.id ?? null, bytes));
   };
   const server: Server = createServer(guard);
   const port = await listen(server, options.port, options.host);
@@ -179,8 +178,8 @@ function clientsOf(aedes: Aedes): Record<string, Client | undefined> {
 }
 
 function certificateCnOf(client: Client): string | undefined {
-  const socket = (client.conn as unknown as PacketSizeGuard).socket as TLSSocket | undefined;
-  if (!socket || !('authorized' in socket) || !socket.authorized) return undefined;
+  const socket = client.conn as unknown as TLSSocket;
+  if (!('authorized' in socket) || !socket.authorized) return undefined;
   const cn = socket.getPeerCertificate().subject?.CN;
   return typeof cn === 'string' ? cn : undefined;
 }
