@@ -1,10 +1,11 @@
 import type { MiddlewareHandler } from 'hono';
+import { ID_PATTERN } from '../domain/ids.js';
 
 /** What API callers may be allowed to do; `admin` implies every other scope. */
 export const SCOPES = ['trips:read', 'devices:write', 'admin'] as const;
 export type Scope = (typeof SCOPES)[number];
 
-export const TENANT_ID = /^[A-Za-z0-9_-]{1,64}$/;
+export const TENANT_ID = ID_PATTERN;
 
 export interface Principal {
   tenantId: string;

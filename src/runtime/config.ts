@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { z } from 'zod';
+import { ID_PATTERN, ID_RULE } from '../domain/ids.js';
 import { DEFAULT_PIPELINE_CONFIG, type PipelineConfig } from '../domain/pipelineConfig.js';
 import { DEFAULT_TRIP_CONFIG } from '../domain/tripConfig.js';
 import { ASYMMETRIC_JWT_ALGORITHMS } from '../security/jwtAuthenticator.js';
@@ -72,7 +73,7 @@ const schema = z.object({
   busRetentionS: z.coerce.number().min(0),
   pipelineConfig: optionalFile,
   osmExtract: optionalFile,
-  defaultTenant: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/),
+  defaultTenant: z.string().regex(ID_PATTERN, `expected ${ID_RULE}`),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
 }).superRefine((config, context) => {
   const files = [config.mqttTlsCert, config.mqttTlsKey, config.mqttTlsCa];

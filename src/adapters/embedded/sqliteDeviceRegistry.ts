@@ -1,3 +1,4 @@
+import { ID_PATTERN, ID_RULE } from '../../domain/ids.js';
 import type { DeviceIdentity } from '../../functions/ingest/parseTelemetry.js';
 import {
   DeviceExistsError,
@@ -28,9 +29,6 @@ interface DeviceRow {
   revoked_at_ms: number | null;
   revision: number;
 }
-
-/** The charset of every id: device ids are MQTT client ids and topic levels, so no wildcards or separators. */
-const ID = /^[A-Za-z0-9_-]{1,64}$/;
 
 /**
  * The embedded device registry, one SQLite file. The platform and the CLI may open it at the
@@ -166,7 +164,7 @@ function checkNewDevice(device: NewDevice): void {
     ['driver id', device.driverId], ['policy id', device.policyId],
   ];
   for (const [name, value] of ids) {
-    if (value !== undefined && !ID.test(value)) throw new Error(`invalid ${name} ${JSON.stringify(value)}: expected 1-64 of A-Z a-z 0-9 _ -`);
+    if (value !== undefined && !ID_PATTERN.test(value)) throw new Error(`invalid ${name} ${JSON.stringify(value)}: expected ${ID_RULE}`);
   }
 }
 

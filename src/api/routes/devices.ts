@@ -1,9 +1,10 @@
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
+import { ID_PATTERN, ID_RULE } from '../../domain/ids.js';
 import { DeviceExistsError, type DeviceRecord, type DeviceRegistry } from '../../ports/deviceRegistry.js';
 import type { ApiEnv } from '../auth.js';
 import { errorResponses, notFoundResponse } from '../schemas.js';
 
-const id = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'expected 1-64 of [A-Za-z0-9_-]');
+const id = z.string().regex(ID_PATTERN, `expected ${ID_RULE}`);
 const deviceIdParam = z.object({ deviceId: id.openapi({ param: { name: 'deviceId', in: 'path' }, example: 'car-0001' }) });
 
 const DeviceSchema = z

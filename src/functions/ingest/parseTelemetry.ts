@@ -1,3 +1,4 @@
+import { ID_PATTERN, ID_RULE } from '../../domain/ids.js';
 import type { TelemetryPoint } from '../../domain/point.js';
 import type { PointsMessage } from '../../ports/eventBus.js';
 import { fromWire, LIMITS, ownTracksSchema, triplineMessageSchema } from './wireFormat.js';
@@ -46,7 +47,6 @@ export interface IngestOptions {
 
 type Format = 'tripline' | 'owntracks';
 
-const DEVICE_ID = /^[A-Za-z0-9_-]{1,64}$/;
 /** An OwnTracks user level: not empty, and no MQTT wildcard (a PUBLISH topic may not hold one). */
 const OWNTRACKS_USER = /^[^+#]+$/;
 /** ignoreBOM keeps a byte order mark in the text, so JSON.parse rejects it (RFC 8259 §8.1). */
@@ -68,7 +68,7 @@ function parse(input: IngestInput, options: IngestOptions): IngestOutcome {
   }
   const route = routeOf(input.topic);
   if (!route) return reject('unknown_topic', `topic ${JSON.stringify(input.topic.slice(0, 200))} is not an ingest topic`);
-  if (!DEVICE_ID.test(route.deviceId)) return reject('invalid_device_id', 'device ids are 1-64 of [A-Za-z0-9_-]');
+  if (!ID_PATTERN.test(route.deviceId)) return reject('invalid_device_id', `device ids are ${ID_RULE}`);
   if (route.deviceId !== input.publisherId) return reject('forbidden_topic', 'a device may publish only to its own topic');
   const device = options.resolveDevice(route.deviceId);
   if (!device) return reject('unknown_device', `device ${route.deviceId} is not registered`);
