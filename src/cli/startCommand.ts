@@ -50,7 +50,11 @@ export function registerStartCommand(program: Command): void {
       if (opts.demo) {
         const { fleetDeviceIds, runFleet } = await import('../sim/fleet.js');
         const { ensureDevices } = await import('../runtime/ensureDevices.js');
-        const credentials = await ensureDevices(platform.registry, fleetDeviceIds(opts.vehicles, DEMO_PREFIX), config.defaultTenant);
+        // Each demo car has its own driver and policy, so driver figures and policy searches have data.
+        const credentials = await ensureDevices(platform.registry, fleetDeviceIds(opts.vehicles, DEMO_PREFIX), config.defaultTenant, (deviceId) => ({
+          driverId: deviceId.replace(DEMO_PREFIX, 'driver-'),
+          policyId: deviceId.replace(DEMO_PREFIX, 'policy-'),
+        }));
         process.stdout.write(`  demo    ${opts.vehicles} simulated cars at ${opts.speedup}x; first trips are searchable within about a minute\n`);
         fleet = runFleet({
           brokerUrl: `mqtt://${config.host}:${platform.mqttPort}`,
