@@ -1,9 +1,9 @@
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
 import { SqliteDeviceRegistry } from '../adapters/embedded/sqliteDeviceRegistry.js';
 import type { DeviceCredentials, DeviceRecord, DeviceRegistry } from '../ports/deviceRegistry.js';
 import { loadConfig, SETTINGS } from '../runtime/config.js';
+import { ensurePrivateDataDir } from '../runtime/dataDir.js';
 
 interface DataDirOption {
   dataDir?: string;
@@ -101,7 +101,7 @@ Examples:
 /** Opens `<dataDir>/devices.db` for one command, creating the folder on first use. */
 async function withRegistry<T>(dataDir: string | undefined, work: (registry: DeviceRegistry) => Promise<T>): Promise<T> {
   const config = loadConfig(dataDir ? { dataDir } : {});
-  mkdirSync(config.dataDir, { recursive: true });
+  ensurePrivateDataDir(config.dataDir);
   const registry = new SqliteDeviceRegistry(join(config.dataDir, 'devices.db'), { scryptLog2N: config.secretHashCost });
   try {
     return await work(registry);

@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import { SqliteDeviceRegistry } from '../adapters/embedded/sqliteDeviceRegistry.js';
 import type { DeviceCredentials } from '../ports/deviceRegistry.js';
 import { loadConfig, SETTINGS } from '../runtime/config.js';
+import { ensurePrivateDataDir } from '../runtime/dataDir.js';
 import { ensureDevices } from '../runtime/ensureDevices.js';
 
 export interface SimCredentialOptions {
@@ -35,6 +36,7 @@ export async function simCredentials(deviceIds: readonly string[], opts: SimCred
     return new Map();
   }
   const config = loadConfig(opts.dataDir ? { dataDir: opts.dataDir } : {});
+  ensurePrivateDataDir(config.dataDir);
   const registry = new SqliteDeviceRegistry(join(config.dataDir, 'devices.db'), { scryptLog2N: config.secretHashCost });
   try {
     return await ensureDevices(registry, deviceIds, opts.tenant ?? config.defaultTenant);

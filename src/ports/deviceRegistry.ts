@@ -26,7 +26,7 @@ export interface DeviceCredentials {
 
 export type VerifyOutcome =
   | { ok: true; identity: DeviceIdentity; revision: number }
-  | { ok: false; reason: 'unknown_device' | 'revoked' | 'bad_secret' };
+  | { ok: false; reason: 'unknown_device' | 'revoked' | 'bad_secret' | 'busy' };
 
 /** Which devices exist, which tenant and vehicle each belongs to, and their secrets. */
 export interface DeviceRegistry {
@@ -43,6 +43,14 @@ export interface DeviceRegistry {
   /** Devices changed after a revision, for revoking live sessions changed by another process. */
   changedSince(revision: number): Promise<DeviceRecord[]>;
   close(): Promise<void>;
+}
+
+/** Revocation is permanent: a revoked device cannot be given a new secret. */
+export class DeviceRevokedError extends Error {
+  constructor(readonly deviceId: string) {
+    super(`device ${deviceId} is revoked; revocation is permanent, add a new device instead`);
+    this.name = 'DeviceRevokedError';
+  }
 }
 
 export class DeviceExistsError extends Error {

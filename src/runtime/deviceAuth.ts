@@ -25,12 +25,13 @@ export function createDeviceAuthenticator(options: DeviceAuthOptions): (attempt:
       const record = await options.registry.get(null, clientId);
       if (!record) return refuse('unknown_device');
       if (record.revokedAtMs !== null) return refuse('revoked');
-      return { ok: true, identity: identityOf(record) };
+      return { ok: true, identity: identityOf(record), revision: record.revision };
     }
     if (username === undefined || password === undefined) return refuse('missing_credentials');
     if (username !== clientId) return refuse('client_id_mismatch');
     const outcome = await options.verify(clientId, password.toString('utf8'));
-    return outcome.ok ? { ok: true, identity: outcome.identity } : refuse(outcome.reason);
+    if (outcome.ok) return { ok: true, identity: outcome.identity, revision: outcome.revision };
+    return { ...refuse(outcome.reason), ...(outcome.reason === 'busy' ? { unavailable: true } : {}) };
   };
 }
 

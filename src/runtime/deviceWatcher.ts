@@ -5,8 +5,10 @@ import { identityOf } from './deviceAuth.js';
 
 /**
  * Keeps live MQTT sessions in step with the registry, whichever process changed it (the API,
- * or `tripline devices` on the same data folder): a revoked device is disconnected, a device
- * moved to another vehicle or driver publishes under its new identity from then on.
+ * or `tripline devices` on the same data folder): a revoked device is disconnected for good; a
+ * session that signed in before a rotation whose overlap is over (or was 0) is closed, as it may
+ * hold the old secret; a device moved to another vehicle or driver publishes under its new
+ * identity from then on.
  */
 export function startDeviceWatcher(registry: DeviceRegistry, broker: RunningBroker, logger: Logger, intervalMs = 500): () => Promise<void> {
   let revision = 0;
@@ -14,8 +16,18 @@ export function startDeviceWatcher(registry: DeviceRegistry, broker: RunningBrok
   const poll = async (): Promise<void> => {
     for (const record of await registry.changedSince(revision)) {
       revision = Math.max(revision, record.revision);
-      if (record.revokedAtMs === null) broker.updateIdentity(identityOf(record));
-      else if (broker.disconnect(record.deviceId)) logger.info({ deviceId: record.deviceId }, 'revoked device disconnected');
+      const sessionRevision = broker.sessionRevision(record.deviceId);
+      // Null: the last rotation kept no previous secret (overlap 0), or there never was one.
+      const oldSecretExpired = record.previousSecretValidUntilMs === null || record.previousSecretValidUntilMs <= Date.now();
+      if (record.revokedAtMs !== null) {
+        broker.revoke(record.deviceId);
+        if (sessionRevision !== null) logger.info({ deviceId: record.deviceId }, 'revoked device disconnected');
+      } else if (sessionRevision !== null && sessionRevision < record.revision && oldSecretExpired) {
+        broker.disconnect(record.deviceId);
+        logger.info({ deviceId: record.deviceId }, 'session from before a secret rotation closed');
+      } else {
+        broker.updateIdentity(identityOf(record));
+      }
     }
   };
   const timer = setInterval(() => {

@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { join } from 'node:path';
 import { serve } from '@hono/node-server';
@@ -14,6 +14,7 @@ import type { Health } from '../api/routes/health.js';
 import { createCachedVerifier } from '../security/cachedVerifier.js';
 import { createApiAuthenticator, type ApiAuth } from './apiAuth.js';
 import type { PlatformConfig } from './config.js';
+import { ensurePrivateDataDir } from './dataDir.js';
 import { createDeviceAuthenticator } from './deviceAuth.js';
 import { startDeviceWatcher } from './deviceWatcher.js';
 import { createIngestService } from './ingestService.js';
@@ -42,7 +43,7 @@ export interface EmbeddedPlatform {
  * in the data folder hold the bus, the write store and the search store; Aedes is the broker.
  */
 export async function startEmbedded(config: PlatformConfig, logger: Logger): Promise<EmbeddedPlatform> {
-  mkdirSync(config.dataDir, { recursive: true });
+  ensurePrivateDataDir(config.dataDir);
   const metrics = createMetrics();
   const bus = new SqliteBus({
     path: join(config.dataDir, 'bus.db'),
@@ -104,6 +105,10 @@ export async function startEmbedded(config: PlatformConfig, logger: Logger): Pro
       metrics.messagesRejected.inc({ reason: 'too_large' });
     },
     onSubscribeDenied: () => metrics.subscribesDenied.inc(),
+    onUnsupportedQos: () => {
+      metrics.messagesReceived.inc();
+      metrics.messagesRejected.inc({ reason: 'unsupported_qos' });
+    },
     onInvalidPublishTopic: () => {
       metrics.messagesReceived.inc();
       metrics.messagesRejected.inc({ reason: 'invalid_topic' });
@@ -126,7 +131,7 @@ export async function startEmbedded(config: PlatformConfig, logger: Logger): Pro
     };
   };
   const auth = await createApiAuthenticator(config, logger);
-  const api = createApi({ search, store, registry, auth, onRevoked: (deviceId) => broker.disconnect(deviceId), metricsRegistry: metrics.registry, health, logger, scoreWindowDays: config.pipeline.scoring.rolling.windowDays });
+  const api = createApi({ search, store, registry, auth, onRevoked: (deviceId) => broker.revoke(deviceId), metricsRegistry: metrics.registry, health, logger, scoreWindowDays: config.pipeline.scoring.rolling.windowDays });
   const http = await new Promise<Server>((resolve) => {
     const server = serve({ fetch: api.fetch, port: config.httpPort, hostname: config.host }, () => resolve(server as Server));
   });

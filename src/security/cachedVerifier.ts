@@ -7,6 +7,8 @@ export interface CachedVerifierOptions {
   maxEntries?: number;
   /** Slow (scrypt) checks running at once. The libuv threadpool has 4 threads by default, shared with file I/O and DNS. */
   maxConcurrentChecks?: number;
+  /** Slow checks allowed to wait; past it a sign-in is refused as `busy` (the device retries later). */
+  maxQueuedChecks?: number;
 }
 
 export interface CachedVerifier {
@@ -35,6 +37,10 @@ export function createCachedVerifier(
   const maxEntries = options.maxEntries ?? 100_000;
   if (!Number.isInteger(maxEntries) || maxEntries < 1) throw new RangeError(`maxEntries must be a positive integer, got ${maxEntries}`);
   const slowCheck = limitConcurrency(options.maxConcurrentChecks ?? 2);
+  const maxQueued = options.maxQueuedChecks ?? 100;
+  let queued = 0;
+  // One slow check per device at a time: wrong passwords for a known id cannot pile up behind it.
+  const checking = new Set<string>();
   const entries = new Map<string, Entry>();
 
   return {
@@ -51,8 +57,15 @@ export function createCachedVerifier(
         entries.set(deviceId, entry);
         return { ok: true, identity: entry.identity, revision: entry.revision };
       }
+      // A storm of wrong secrets (device ids are not secret) must not starve everyone's sign-in.
+      if (queued >= maxQueued || checking.has(deviceId)) return { ok: false, reason: 'busy' };
+      queued++;
+      checking.add(deviceId);
       const startedMs = Date.now();
-      const outcome = await slowCheck(() => registry.verify(deviceId, secret));
+      const outcome = await slowCheck(() => registry.verify(deviceId, secret)).finally(() => {
+        queued--;
+        checking.delete(deviceId);
+      });
       // Remembered only when nothing changed since the lookup. The old secret can have passed
       // only if the overlap was still open when the check started.
       const overlapEndMs = record.previousSecretValidUntilMs ?? 0;

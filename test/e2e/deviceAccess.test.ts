@@ -88,10 +88,14 @@ test("publish: own telemetry topic only; another device's topics, downlinks, $SY
   await own.publishAsync(TOPICS.telemetry(alice.deviceId), payload(alice.deviceId), { qos: 1 });
   await own.endAsync();
   const storedBefore = (await t.platform.store.counts()).points;
-  for (const topic of [TOPICS.telemetry(bob.deviceId), `owntracks/x/${bob.deviceId}`, `tripline/${bob.deviceId}/alerts`, `tripline/${alice.deviceId}/alerts`, '$SYS/broker/clients', 'tripline/+/telemetry', '#']) {
+  const refused: Array<[string, 0 | 1 | 2]> = [
+    ...[TOPICS.telemetry(bob.deviceId), `owntracks/x/${bob.deviceId}`, `tripline/${bob.deviceId}/alerts`, `tripline/${alice.deviceId}/alerts`, '$SYS/broker/clients', 'tripline/+/telemetry', '#'].map((topic): [string, 1] => [topic, 1]),
+    [TOPICS.telemetry(alice.deviceId), 2], // QoS 2 is not offered: its exactly-once store would outlive sessions
+  ];
+  for (const [topic, qos] of refused) {
     const client = await connected(as(alice));
     const watch = watchClose(client);
-    client.publish(topic, payload(bob.deviceId), { qos: 1 });
+    client.publish(topic, payload(alice.deviceId), { qos });
     await Promise.race([watch.wait(), new Promise((_, reject) => setTimeout(() => reject(new Error(`publish to ${topic} was not refused`)), 3000))]);
     client.end(true);
   }
@@ -121,6 +125,19 @@ test('rotation: both secrets work during the overlap, only the new one after it'
   const immediately = await t.platform.registry.rotate(null, carol.deviceId, 0);
   assert.equal((await attempt(as(rotated))).ok, false, 'overlap 0: the previous secret stops at once');
   (await connected(as(immediately!))).end(true);
+});
+
+test('rotation without overlap closes a session that signed in with the old secret; one signed in after it stays', async () => {
+  const frank = await t.device('frank-car');
+  const old = await connected(as(frank));
+  const watch = watchClose(old);
+  const rotated = await t.platform.registry.rotate(null, frank.deviceId, 0); // as another process would: the broker is not told
+  await eventually(async () => watch.closed(), 3000, 'the old session to be closed');
+  const fresh = await connected(as(rotated!));
+  await new Promise((resolve) => setTimeout(resolve, 1200));
+  assert.equal(fresh.connected, true, 'the session signed in with the new secret is kept');
+  await fresh.endAsync();
+  old.end(true);
 });
 
 test('revocation: a live session is closed and the device cannot come back', async () => {

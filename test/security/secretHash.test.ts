@@ -152,10 +152,22 @@ test('cached verifier: remembers at most maxEntries devices, the most recently v
 test('cached verifier: a storm of wrong secrets runs at most maxConcurrentChecks slow checks at once', async () => {
   const { registry, stats, put } = fakeRegistry({ checkDelayMs: 5 });
   const verifier = createCachedVerifier(registry, { maxConcurrentChecks: 2 });
-  put('car-1', 'good');
-  const outcomes = await Promise.all(Array.from({ length: 20 }, (_, i) => verifier.verify('car-1', i === 19 ? 'good' : `bad-${i}`)));
+  for (let i = 0; i < 20; i++) put(`car-${i}`, 'good');
+  const outcomes = await Promise.all(Array.from({ length: 20 }, (_, i) => verifier.verify(`car-${i}`, i === 19 ? 'good' : `bad-${i}`)));
   assert.equal(stats.slowChecks, 20);
   assert.equal(stats.maxRunning, 2);
   assert.equal(outcomes.filter((o) => o.ok).length, 1);
   assert.throws(() => createCachedVerifier(registry, { maxConcurrentChecks: 0 }), RangeError);
+});
+
+test('cached verifier: one slow check per device at a time, and a bounded queue, so a storm cannot starve sign-ins', async () => {
+  const { registry, stats, put } = fakeRegistry({ checkDelayMs: 20 });
+  const verifier = createCachedVerifier(registry, { maxConcurrentChecks: 1, maxQueuedChecks: 3 });
+  for (let i = 0; i < 10; i++) put(`car-${i}`, 'good');
+  const sameDevice = await Promise.all([verifier.verify('car-0', 'bad-1'), verifier.verify('car-0', 'bad-2')]);
+  assert.deepEqual(sameDevice.map((o) => (o.ok ? 'ok' : o.reason)), ['bad_secret', 'busy'], 'a second guess for a device being checked is turned away');
+  const storm = await Promise.all(Array.from({ length: 10 }, (_, i) => verifier.verify(`car-${i}`, 'bad')));
+  assert.equal(storm.filter((o) => !o.ok && o.reason === 'busy').length, 7, 'past 3 queued checks, sign-ins are refused as busy');
+  assert.equal(stats.slowChecks, 1 + 3);
+  assert.equal((await verifier.verify('car-9', 'good')).ok, true, 'once the storm is over, sign-ins go through');
 });

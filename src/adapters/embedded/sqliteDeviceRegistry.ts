@@ -2,6 +2,7 @@ import { ID_PATTERN, ID_RULE } from '../../domain/ids.js';
 import type { DeviceIdentity } from '../../functions/ingest/parseTelemetry.js';
 import {
   DeviceExistsError,
+  DeviceRevokedError,
   type DeviceCredentials,
   type DeviceRecord,
   type DeviceRegistry,
@@ -94,7 +95,7 @@ export class SqliteDeviceRegistry implements DeviceRegistry {
     const rotated = this.db.transaction(() => {
       const row = this.row(tenantId, deviceId);
       if (!row) return false;
-      if (row.revoked_at_ms !== null) throw new Error(`device ${deviceId} is revoked; revocation is permanent, add a new device instead`);
+      if (row.revoked_at_ms !== null) throw new DeviceRevokedError(deviceId);
       const keepPrevious = overlapS > 0;
       this.stmt.rotate.run(
         hash, keepPrevious ? row.secret_hash : null, keepPrevious ? Date.now() + overlapS * 1000 : null, this.nextRevision(), deviceId,

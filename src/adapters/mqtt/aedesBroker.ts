@@ -16,7 +16,8 @@ export interface ConnectAttempt {
   certificateCn: string | undefined;
 }
 
-export type ConnectVerdict = { ok: true; identity: DeviceIdentity } | { ok: false; reason: string };
+/** `revision`: the registry record's, so a session can tell it signed in before a later change. `unavailable`: our fault, try again later. */
+export type ConnectVerdict = { ok: true; identity: DeviceIdentity; revision: number } | { ok: false; reason: string; unavailable?: boolean };
 
 export interface PublishInput {
   topic: string;
@@ -40,6 +41,8 @@ export interface AedesBrokerOptions {
   onPublish: (input: PublishInput) => Promise<PublishVerdict>;
   onOversize: (clientId: string | null, bytes: number) => void;
   onSubscribeDenied: (clientId: string, topic: string) => void;
+  /** A QoS 2 PUBLISH: not offered (its exactly-once store would outlive sessions); the connection is closed. */
+  onUnsupportedQos: () => void;
   /** A PUBLISH Aedes refused itself (wildcards, empty topic) before ingest saw it; the connection is closed. */
   onInvalidPublishTopic: () => void;
   /** A connection closed for breaking the protocol (malformed packets, keepalive, oversize). */
@@ -50,8 +53,12 @@ export interface RunningBroker {
   port: number;
   tlsPort: number | null;
   connectedClients: () => number;
-  /** Closes a device's live session (revoked), returning whether there was one. */
+  /** Closes the device's live session and keeps it out for good, even if it is signing in right now. */
+  revoke: (deviceId: string) => void;
+  /** Closes the device's live session, returning whether there was one; it may sign in again. */
   disconnect: (deviceId: string) => boolean;
+  /** The registry revision the device's live session signed in at, or null without a session. */
+  sessionRevision: (deviceId: string) => number | null;
   /** Replaces the identity a live session publishes under (its vehicle or driver changed). */
   updateIdentity: (identity: DeviceIdentity) => void;
   close: () => Promise<void>;
@@ -67,18 +74,22 @@ export interface RunningBroker {
  */
 export async function startAedesBroker(options: AedesBrokerOptions): Promise<RunningBroker> {
   const aedes = await Aedes.createBroker({ drainTimeout: 10_000, maxClientsIdLength: 64 });
-  const identities = new WeakMap<Client, DeviceIdentity>();
+  const sessions = new WeakMap<Client, { identity: DeviceIdentity; revision: number }>();
+  // Revocation is permanent, so this only grows with revoked devices. It closes the window in
+  // which a device revoked during its (slow) sign-in would otherwise get in.
+  const revoked = new Set<string>();
 
   aedes.authenticate = (client, username, password, callback) => {
     const attempt: ConnectAttempt = { clientId: client.id, username, password, certificateCn: certificateCnOf(client) };
     options.authenticate(attempt).then(
       (verdict) => {
-        if (verdict.ok) {
-          identities.set(client, verdict.identity);
+        if (verdict.ok && !revoked.has(client.id)) {
+          sessions.set(client, { identity: verdict.identity, revision: verdict.revision });
           return callback(null, true);
         }
-        options.logger.info({ clientId: client.id.slice(0, 64), reason: verdict.reason }, 'mqtt connect refused');
-        callback(connackError(verdict.reason, BAD_CREDENTIALS), false);
+        const reason = verdict.ok ? 'revoked' : verdict.reason;
+        options.logger.info({ clientId: client.id.slice(0, 64), reason }, 'mqtt connect refused');
+        callback(connackError(reason, !verdict.ok && verdict.unavailable ? SERVER_UNAVAILABLE : BAD_CREDENTIALS), false);
       },
       (error: unknown) => {
         options.logger.error({ err: error, clientId: client.id }, 'mqtt authentication failed');
@@ -89,8 +100,15 @@ export async function startAedesBroker(options: AedesBrokerOptions): Promise<Run
 
   aedes.authorizePublish = (client: Client | null, packet: PublishPacket, callback: (error?: Error | null) => void) => {
     if (!client) return callback(null);
-    const identity = identities.get(client);
-    if (!identity) return callback(new Error('not authenticated'));
+    const session = sessions.get(client);
+    if (!session || revoked.has(client.id)) return callback(new Error('not authenticated'));
+    if (packet.qos === 2) {
+      options.onUnsupportedQos();
+      return callback(new Error('publish refused'));
+    }
+    // Nothing is kept for later subscribers: a retained store is memory any device could fill.
+    packet.retain = false;
+    const identity = session.identity;
     const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
     options.onPublish({ topic: packet.topic, payload, qos: packet.qos, clientId: client.id, identity, connected: () => !client.closed }).then(
       (verdict) => callback(verdict === 'refuse' ? new Error('publish refused') : null),
@@ -104,13 +122,16 @@ export async function startAedesBroker(options: AedesBrokerOptions): Promise<Run
 
   // Telemetry is for the platform, not for other clients: a device may subscribe to its own downlink only.
   aedes.authorizeSubscribe = (client: Client | null, subscription: Subscription, callback: (error: Error | null, subscription?: Subscription | null) => void) => {
-    const own = client !== null && identities.has(client) && subscription.topic === `tripline/${client.id}/alerts`;
+    const own = client !== null && sessions.has(client) && subscription.topic === `tripline/${client.id}/alerts`;
     if (!own && client) options.onSubscribeDenied(client.id, subscription.topic);
     callback(null, own ? subscription : null);
   };
   // Nothing reaches a client that it did not subscribe to itself, and no $SYS topics are published.
   aedes.authorizeForward = (client, packet) => (packet.topic === `tripline/${client.id}/alerts` ? packet : null);
 
+  aedes.on('clientReady', (client: Client) => {
+    if (revoked.has(client.id)) client.close();
+  });
   aedes.on('clientError', (client: Client, error: Error) => {
     if (INVALID_PUBLISH_TOPIC.test(error.message)) options.onInvalidPublishTopic();
     else if (!PLATFORM_REFUSALS.has(error.message) && !(error instanceof PacketTooLargeError)) options.onProtocolError();
@@ -140,16 +161,28 @@ export async function startAedesBroker(options: AedesBrokerOptions): Promise<Run
     port,
     tlsPort,
     connectedClients: () => aedes.connectedClients,
+    revoke: (deviceId) => {
+      revoked.add(deviceId);
+      const client = clientsOf(aedes)[deviceId];
+      if (!client) return;
+      sessions.delete(client);
+      client.close();
+    },
     disconnect: (deviceId) => {
       const client = clientsOf(aedes)[deviceId];
       if (!client) return false;
-      identities.delete(client);
+      sessions.delete(client);
       client.close();
       return true;
     },
+    sessionRevision: (deviceId) => {
+      const client = clientsOf(aedes)[deviceId];
+      return (client && sessions.get(client)?.revision) ?? null;
+    },
     updateIdentity: (identity) => {
       const client = clientsOf(aedes)[identity.deviceId];
-      if (client && identities.has(client)) identities.set(client, identity);
+      const session = client && sessions.get(client);
+      if (session) session.identity = identity;
     },
     close: async () => {
       await new Promise<void>((resolve) => aedes.close(() => resolve()));

@@ -1,8 +1,8 @@
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import { ID_PATTERN, ID_RULE } from '../../domain/ids.js';
-import { DeviceExistsError, type DeviceRecord, type DeviceRegistry } from '../../ports/deviceRegistry.js';
+import { DeviceExistsError, DeviceRevokedError, type DeviceRecord, type DeviceRegistry } from '../../ports/deviceRegistry.js';
 import type { ApiEnv } from '../auth.js';
-import { errorResponses, notFoundResponse } from '../schemas.js';
+import { ErrorSchema, errorResponses, notFoundResponse } from '../schemas.js';
 
 const id = z.string().regex(ID_PATTERN, `expected ${ID_RULE}`);
 const deviceIdParam = z.object({ deviceId: id.openapi({ param: { name: 'deviceId', in: 'path' }, example: 'car-0001' }) });
@@ -36,7 +36,7 @@ const addDevice = createRoute({
       required: true,
     },
   },
-  responses: { 201: json(CredentialsSchema, 'Created'), 409: json(z.object({ error: z.string(), message: z.string() }), 'The device id is taken'), ...errorResponses },
+  responses: { 201: json(CredentialsSchema, 'Created'), 409: json(ErrorSchema, 'The device id is taken (ids are global: they are MQTT client ids)'), ...errorResponses },
 });
 
 const listDevices = createRoute({
@@ -63,7 +63,7 @@ const rotateDevice = createRoute({
     params: deviceIdParam,
     body: { content: { 'application/json': { schema: z.object({ overlapS: z.number().min(0).max(30 * 86_400).default(86_400) }).strict() } }, required: false },
   },
-  responses: { 200: json(CredentialsSchema, 'The new credentials'), ...errorResponses, ...notFoundResponse },
+  responses: { 200: json(CredentialsSchema, 'The new credentials'), 409: json(ErrorSchema, 'The device is revoked'), ...errorResponses, ...notFoundResponse },
 });
 
 const revokeDevice = createRoute({
@@ -100,8 +100,13 @@ export function registerDeviceRoutes(app: OpenAPIHono<ApiEnv>, deps: { registry:
   app.openapi(rotateDevice, async (c) => {
     const { deviceId } = c.req.valid('param');
     const overlapS = c.req.header('content-type')?.includes('json') ? c.req.valid('json').overlapS : 86_400;
-    const credentials = await registry.rotate(c.get('principal').tenantId, deviceId, overlapS);
-    return credentials ? c.json(credentials, 200) : c.json(notFound, 404);
+    try {
+      const credentials = await registry.rotate(c.get('principal').tenantId, deviceId, overlapS);
+      return credentials ? c.json(credentials, 200) : c.json(notFound, 404);
+    } catch (error) {
+      if (error instanceof DeviceRevokedError) return c.json({ error: 'conflict', message: error.message }, 409);
+      throw error;
+    }
   });
   app.openapi(revokeDevice, async (c) => {
     const record = await registry.revoke(c.get('principal').tenantId, c.req.valid('param').deviceId);
