@@ -30,7 +30,7 @@ export async function startTestPlatform(overrides: ConfigOverrides = {}): Promis
   const devices = new Map<string, Promise<DeviceCredentials>>();
   const token = (options: { tenantId?: string; scopes?: Scope[] } = {}): Promise<string> =>
     platform.auth.issueToken({ tenantId: options.tenantId ?? config.defaultTenant, scopes: options.scopes ?? ['trips:read'] });
-  const readToken = token();
+  let readToken: Promise<string> | undefined;
   return {
     platform,
     dataDir,
@@ -43,7 +43,7 @@ export async function startTestPlatform(overrides: ConfigOverrides = {}): Promis
       return credentials;
     },
     token,
-    getJson: async (url) => getJson(url, await readToken),
+    getJson: async (url) => getJson(url, await (readToken ??= token())),
     mqttUrl: `mqtt://127.0.0.1:${platform.mqttPort}`,
     httpUrl: `http://127.0.0.1:${platform.httpPort}`,
     stop: async () => {
