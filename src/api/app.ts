@@ -3,14 +3,18 @@ import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { DeviceRegistry } from '../ports/deviceRegistry.js';
 import type { SearchIndex } from '../ports/searchIndex.js';
-import type { WriteStore } from '../ports/writeStore.js';
+import type { AlertStore } from '../ports/alertStore.js';
+import type { AlertFeed, WriteStore } from '../ports/writeStore.js';
+import type { AlertHub } from '../runtime/alertHub.js';
 import type { ApiAuth } from '../runtime/apiAuth.js';
 import { authMiddleware, requireScope, type ApiEnv } from './auth.js';
+import { registerAlertStreamRoute } from './routes/alertStream.js';
 import { registerAnalyticsRoutes } from './routes/analytics.js';
 import { registerDeviceRoutes } from './routes/devices.js';
 import { registerHealthRoute, type Health } from './routes/health.js';
 import { registerTripRoutes } from './routes/trips.js';
 import { registerVehicleRoutes } from './routes/vehicles.js';
+import { registerWebhookRoutes } from './routes/webhooks.js';
 
 export interface ApiDeps {
   search: SearchIndex;
@@ -23,11 +27,14 @@ export interface ApiDeps {
   health: () => Promise<Health>;
   logger: Logger;
   scoreWindowDays: number;
+  alerts: AlertStore;
+  alertFeed: AlertFeed;
+  alertHub: AlertHub;
 }
 
 /**
  * The HTTP API: OpenAPI-described routes under /v1, each needing a bearer token with a scope:
- * device management needs devices:write, everything else trips:read. Health, metrics, the
+ * device management needs devices:write, webhooks admin, everything else trips:read. Health, metrics, the
  * spec and the development issuer's public keys are public.
  */
 export function createApi(deps: ApiDeps): OpenAPIHono<ApiEnv> {
@@ -70,10 +77,14 @@ export function createApi(deps: ApiDeps): OpenAPIHono<ApiEnv> {
   app.use('/v1/*', authMiddleware(deps.auth.authenticate));
   const readTrips = requireScope('trips:read');
   const writeDevices = requireScope('devices:write');
-  app.use('/v1/*', (c, next) => (c.req.path === '/v1/devices' || c.req.path.startsWith('/v1/devices/') ? writeDevices : readTrips)(c, next));
+  const admin = requireScope('admin');
+  const under = (path: string, prefix: string): boolean => path === prefix || path.startsWith(`${prefix}/`);
+  app.use('/v1/*', (c, next) => (under(c.req.path, '/v1/devices') ? writeDevices : under(c.req.path, '/v1/webhooks') ? admin : readTrips)(c, next));
   registerDeviceRoutes(app, { registry: deps.registry, onRevoked: deps.onRevoked });
   registerTripRoutes(app, deps);
   registerAnalyticsRoutes(app, deps);
   registerVehicleRoutes(app, { search: deps.search, windowDays: deps.scoreWindowDays });
+  registerWebhookRoutes(app, { alerts: deps.alerts });
+  registerAlertStreamRoute(app, { hub: deps.alertHub, feed: deps.alertFeed });
   return app;
 }

@@ -1,3 +1,5 @@
+import { alertId, type RaisedAlert } from './alerts/alert.js';
+import { sustainedSpeedingReached } from './alerts/riskAlerts.js';
 import { cleanPoints, flushCleaning, type Rejection } from './cleaning/cleanPoints.js';
 import { chooseSpeedLimit } from './enrichment/speedLimit.js';
 import { isNight, isRushHour, localClock } from './enrichment/timeOfDay.js';
@@ -15,8 +17,8 @@ import { advance, closeIfSilent, summarise, type DeviceTripState } from './tripS
 export interface StreamStep {
   state: DeviceTripState;
   changes: TripSummary[];
-  /** Crash events, raised on the point that confirms them rather than at trip end. */
-  alerts: Array<DrivingEvent & { tripId: string | null; deviceId: string }>;
+  /** Crash events and risk alerts, raised on the point that confirms them rather than at trip end. */
+  alerts: RaisedAlert[];
   accepted: TelemetryPoint[];
   rejected: Rejection[];
   enrichmentFailures: Enricher[];
@@ -75,7 +77,9 @@ function stepPoint(step: StreamStep, point: TelemetryPoint, config: PipelineConf
   const mapped = bestEffort('speed_limit', () => context.speedLimitAt(point), null, failed);
   const limit = chooseSpeedLimit({ deviceLimitMps: point.speedLimitMps ?? null, osm: mapped });
   const eventPoint: EventPoint = limit ? { ...point, speedLimitMps: limit.limitMps } : point;
+  const speedingBefore = state.detectors.speeding.open;
   const detected = stepDetectors(state.detectors, eventPoint, config.detectors);
+  const speedingNow = detected.state.speeding.open;
   const before = state.trip;
   const segmented = advance({ ...state, detectors: detected.state }, point, config.trip);
   state = segmented.state;
@@ -95,7 +99,11 @@ function stepPoint(step: StreamStep, point: TelemetryPoint, config: PipelineConf
     state = { ...state, trip };
   }
   const crashes = detected.events.filter((e) => e.type === 'crash');
-  for (const crash of crashes) step.alerts.push({ ...crash, tripId: state.trip?.tripId ?? before?.tripId ?? null, deviceId: state.deviceId });
+  const tripId = state.trip?.tripId ?? before?.tripId ?? null;
+  for (const crash of crashes) step.alerts.push(raise(state, crash, 'crash', tripId, point.tsMs));
+  if (speedingNow && sustainedSpeedingReached(speedingBefore, speedingNow, config.alerts.sustainedSpeeding)) {
+    step.alerts.push(raise(state, speedingNow.event, 'sustained_speeding', tripId, point.tsMs));
+  }
   // A crash is news now: the open trip's document is updated at once, not at its end.
   if (crashes.length > 0 && state.trip?.hasMoved) step.changes.push(summarise(state, state.trip, 'active', null));
   step.state = state;
@@ -125,6 +133,26 @@ function addExposure(
   if (isNight(clock.minutesOfDay, config.timeOfDay)) exposure.nightS += dtS;
   if (isRushHour(clock.minutesOfDay, clock.dayOfWeek, config.timeOfDay)) exposure.rushHourS += dtS;
   return { ...trip, exposure };
+}
+
+function raise(state: DeviceTripState, event: DrivingEvent, type: RaisedAlert['type'], tripId: string | null, pointMs: number): RaisedAlert {
+  return {
+    alertId: alertId(state.deviceId, type, event.startMs),
+    type,
+    tenantId: state.tenantId,
+    deviceId: state.deviceId,
+    vehicleId: state.vehicleId,
+    driverId: state.driverId,
+    tripId,
+    startMs: event.startMs,
+    raisedAtPointMs: pointMs,
+    lat: event.lat,
+    lon: event.lon,
+    severity: event.severity,
+    peak: event.peak,
+    peakUnit: event.peakUnit,
+    details: { ...event.details },
+  };
 }
 
 function emptyStep(state: DeviceTripState): StreamStep {

@@ -1,3 +1,4 @@
+import { DEFAULT_ALERT_CONFIG, type AlertConfig } from './alerts/riskAlerts.js';
 import { DEFAULT_CLEANING_CONFIG, type CleaningConfig } from './cleaning/cleanPoints.js';
 import { DEFAULT_TIME_OF_DAY_CONFIG, type TimeOfDayConfig } from './enrichment/timeOfDay.js';
 import { DEFAULT_DETECTOR_CONFIG, type DetectorConfig } from './events/detectors.js';
@@ -11,6 +12,7 @@ export interface PipelineConfig {
   detectors: DetectorConfig;
   timeOfDay: TimeOfDayConfig;
   scoring: ScoringConfig;
+  alerts: AlertConfig;
 }
 
 export const DEFAULT_PIPELINE_CONFIG: PipelineConfig = {
@@ -19,4 +21,5 @@ export const DEFAULT_PIPELINE_CONFIG: PipelineConfig = {
   detectors: DEFAULT_DETECTOR_CONFIG,
   timeOfDay: DEFAULT_TIME_OF_DAY_CONFIG,
   scoring: DEFAULT_SCORING_CONFIG,
+  alerts: DEFAULT_ALERT_CONFIG,
 };

@@ -1,3 +1,4 @@
+import type { Alert } from '../domain/alerts/alert.js';
 import type { CleaningReason } from '../domain/cleaning/cleanPoints.js';
 import { onPoints, onSilence, type StreamStep } from '../domain/deviceStream.js';
 import type { PipelineConfig } from '../domain/pipelineConfig.js';
@@ -13,7 +14,6 @@ export interface ProcessOutcome {
   filtered: Partial<Record<CleaningReason, number>>;
   enrichmentFailures: Partial<Record<Enricher, number>>;
   pointsAccepted: number;
-  alerts: StreamStep['alerts'];
 }
 
 /**
@@ -31,14 +31,18 @@ export function processBatch(
   const states = new Map(loaded);
   const chunks = new Map<string, PointChunk>();
   const trips = new Map<string, TripSummary>();
-  const outcome: Omit<ProcessOutcome, 'effects'> = { filtered: {}, enrichmentFailures: {}, pointsAccepted: 0, alerts: [] };
+  const alerts = new Map<string, Alert>();
+  const outcome: Omit<ProcessOutcome, 'effects'> = { filtered: {}, enrichmentFailures: {}, pointsAccepted: 0 };
 
   for (const { message } of records) {
     let step: StreamStep;
+    // A silence has no receipt of its own: its alerts (if any) date from the device's last message.
+    let receivedAtMs = 0;
     if (message.kind === 'silence') {
       const state = states.get(message.deviceId);
       // A message arrived after the watchdog looked: the device is not silent after all.
       if (!state || state.lastMessageAtMs !== message.lastMessageAtMs) continue;
+      receivedAtMs = message.lastMessageAtMs;
       step = onSilence(state, config, context);
     } else {
       const known = states.get(message.deviceId);
@@ -46,13 +50,14 @@ export function processBatch(
       const state = known
         ? { ...known, driverId: message.driverId ?? null, policyId: message.policyId ?? null }
         : initialState(message.deviceId, message.vehicleId, message.tenantId, message.driverId ?? null, message.policyId ?? null);
+      receivedAtMs = message.receivedAtMs;
       step = onPoints(state, message.points, message.receivedAtMs, config, context);
     }
     states.set(message.deviceId, step.state);
     for (const trip of step.changes) trips.set(trip.tripId, trip);
     for (const { reason } of step.rejected) outcome.filtered[reason] = (outcome.filtered[reason] ?? 0) + 1;
     for (const enricher of step.enrichmentFailures) outcome.enrichmentFailures[enricher] = (outcome.enrichmentFailures[enricher] ?? 0) + 1;
-    outcome.alerts.push(...step.alerts);
+    for (const alert of step.alerts) if (!alerts.has(alert.alertId)) alerts.set(alert.alertId, { ...alert, receivedAtMs });
     for (const point of step.accepted) {
       let chunk = chunks.get(message.deviceId);
       if (!chunk) chunks.set(message.deviceId, (chunk = { deviceId: message.deviceId, firstMs: point.tsMs, lastMs: point.tsMs, points: [] }));
@@ -71,6 +76,7 @@ export function processBatch(
       chunks: [...chunks.values()],
       trips: [...trips.values()],
       states: [...states.values()].filter((s) => s !== loaded.get(s.deviceId)),
+      alerts: [...alerts.values()],
     },
   };
 }

@@ -1,3 +1,4 @@
+import type { Alert } from '../domain/alerts/alert.js';
 import type { TelemetryPoint } from '../domain/point.js';
 import type { TripSummary } from '../domain/trip.js';
 import type { DeviceTripState } from '../domain/tripSegmenter.js';
@@ -18,6 +19,15 @@ export interface BatchEffects {
   chunks: PointChunk[];
   trips: TripSummary[];
   states: DeviceTripState[];
+  /** Alerts raised by this batch: written with it (an outbox), so none is lost or doubled by a crash and replay. */
+  alerts: Alert[];
+}
+
+/** A row of the alert outbox the dispatcher tails. */
+export interface AlertRow {
+  seq: number;
+  writtenAtMs: number;
+  alert: Alert;
 }
 
 /** A row of the transactional outbox: the trip document after its `version`-th change. */
@@ -47,6 +57,14 @@ export interface WriteStore {
    */
   tripsAfter(afterTripId: string, limit: number): Promise<Array<{ version: number; trip: TripSummary }>>;
   close(): Promise<void>;
+}
+
+/** The alert outbox: alerts in commit order; an alert id appears once however often its batch is replayed. */
+export interface AlertFeed {
+  alertsAfter(seq: number, limit: number): Promise<AlertRow[]>;
+  /** The outbox position of an alert id, or null (for resuming a stream after it). */
+  alertSeq(alertId: string): Promise<number | null>;
+  alertsHead(): Promise<number>;
 }
 
 /** The change feed (outbox) that sync tails. */

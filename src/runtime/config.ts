@@ -35,6 +35,9 @@ export const SETTINGS = {
   busRetentionS: { env: 'TRIPLINE_BUS_RETENTION_S', default: '3600', help: 'seconds consumed bus messages are kept' },
   pipelineConfig: { env: 'TRIPLINE_PIPELINE_CONFIG', default: '', help: 'JSON file overriding thresholds and weights (cleaning, trip, detectors, timeOfDay, scoring)' },
   osmExtract: { env: 'TRIPLINE_OSM_EXTRACT', default: '', help: 'OpenStreetMap extract (.osm or .osm.gz) for posted speed limits; none: speeding is judged only where devices send limits' },
+  webhookMaxAttempts: { env: 'TRIPLINE_WEBHOOK_MAX_ATTEMPTS', default: '8', help: 'tries of a webhook delivery (the first included) before it is dead-lettered' },
+  webhookRetryBaseMs: { env: 'TRIPLINE_WEBHOOK_RETRY_BASE_MS', default: '1000', help: 'wait after the first failed try, doubled after each further one (up to 5 min), less up to 20 % jitter' },
+  webhookTimeoutMs: { env: 'TRIPLINE_WEBHOOK_TIMEOUT_MS', default: '5000', help: 'a try fails without a 2xx within this' },
   defaultTenant: { env: 'TRIPLINE_DEFAULT_TENANT', default: 'demo', help: 'tenant of devices not in the registry' },
   logLevel: { env: 'TRIPLINE_LOG_LEVEL', default: 'info', help: 'pino log level' },
 } as const;
@@ -73,6 +76,9 @@ const schema = z.object({
   busRetentionS: z.coerce.number().min(0),
   pipelineConfig: optionalFile,
   osmExtract: optionalFile,
+  webhookMaxAttempts: z.coerce.number().int().min(1).max(50),
+  webhookRetryBaseMs: z.coerce.number().int().min(1),
+  webhookTimeoutMs: z.coerce.number().int().min(100).max(60_000),
   defaultTenant: z.string().regex(ID_PATTERN, `expected ${ID_RULE}`),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
 }).superRefine((config, context) => {

@@ -3,6 +3,7 @@ import type { Server } from 'node:http';
 import { join } from 'node:path';
 import { serve } from '@hono/node-server';
 import type { Logger } from 'pino';
+import { SqliteAlertStore } from '../adapters/embedded/sqliteAlertStore.js';
 import { SqliteBus } from '../adapters/embedded/sqliteBus.js';
 import { SqliteDeviceRegistry } from '../adapters/embedded/sqliteDeviceRegistry.js';
 import { SqliteSearchIndex } from '../adapters/embedded/sqliteSearchIndex.js';
@@ -12,6 +13,9 @@ import { startAedesBroker } from '../adapters/mqtt/aedesBroker.js';
 import { createApi } from '../api/app.js';
 import type { Health } from '../api/routes/health.js';
 import { createCachedVerifier } from '../security/cachedVerifier.js';
+import { DEFAULT_RETRY_POLICY } from '../domain/alerts/retryPolicy.js';
+import { AlertDispatcher } from './alertDispatcher.js';
+import { AlertHub } from './alertHub.js';
 import { createApiAuthenticator, type ApiAuth } from './apiAuth.js';
 import type { PlatformConfig } from './config.js';
 import { ensurePrivateDataDir } from './dataDir.js';
@@ -23,6 +27,7 @@ import { createMetrics, type Metrics } from './metrics.js';
 import { RateLimiter } from './rateLimiter.js';
 import { SyncLoop } from './syncLoop.js';
 import { TripWorker } from './tripWorker.js';
+import { WebhookSender } from './webhookSender.js';
 
 export interface EmbeddedPlatform {
   config: PlatformConfig;
@@ -32,6 +37,8 @@ export interface EmbeddedPlatform {
   httpPort: number;
   metrics: Metrics;
   store: SqliteWriteStore;
+  alerts: SqliteAlertStore;
+  alertHub: AlertHub;
   search: SqliteSearchIndex;
   registry: SqliteDeviceRegistry;
   auth: ApiAuth;
@@ -57,14 +64,27 @@ export async function startEmbedded(config: PlatformConfig, logger: Logger): Pro
 
   const context = await createTripContext(config.osmExtract ? { osmExtract: config.osmExtract } : {});
   if (config.osmExtract) logger.info({ file: config.osmExtract, ...(context.speedLimitStats as object) }, 'speed limits loaded');
+  const alerts = new SqliteAlertStore(join(config.dataDir, 'alerts.db'), config.sqliteSynchronous);
+  const alertHub = new AlertHub();
+  const sender = new WebhookSender({
+    store: alerts,
+    policy: { ...DEFAULT_RETRY_POLICY, maxAttempts: config.webhookMaxAttempts, baseDelayMs: config.webhookRetryBaseMs },
+    timeoutMs: config.webhookTimeoutMs,
+    concurrency: 64,
+    metrics,
+    logger,
+  });
+  // The broker starts later (it needs the registry); alerts dispatched before then reach only webhooks and streams.
+  let downlink: (deviceId: string, payload: string) => Promise<void> = async () => undefined;
+  const dispatcher = new AlertDispatcher({
+    feed: store, store: alerts, hub: alertHub, downlink: (deviceId, payload) => downlink(deviceId, payload), metrics, logger,
+    onEnqueued: () => sender.kick(),
+  });
   const sync = new SyncLoop(store, search, metrics, logger, (trip) => store.points(trip.deviceId, trip.startMs, trip.endMs));
   const worker = new TripWorker({
     bus, store, config: config.pipeline, context, metrics, logger, batchSize: 200,
     onCommitted: () => sync.kick(),
-    onAlerts: (alerts) => {
-      metrics.crashAlerts.inc(alerts.length);
-      for (const alert of alerts) logger.warn({ alert }, 'crash detected');
-    },
+    onAlertsCommitted: () => dispatcher.kick(),
   });
   await worker.start();
   sync.start();
@@ -115,6 +135,9 @@ export async function startEmbedded(config: PlatformConfig, logger: Logger): Pro
     },
     onProtocolError: () => metrics.protocolErrors.inc(),
   });
+  downlink = (deviceId, payload) => broker.publishDownlink(deviceId, payload);
+  await dispatcher.start();
+  sender.start();
   const stopWatcher = startDeviceWatcher(registry, broker, logger);
 
   const health = async (): Promise<Health> => {
@@ -131,7 +154,7 @@ export async function startEmbedded(config: PlatformConfig, logger: Logger): Pro
     };
   };
   const auth = await createApiAuthenticator(config, logger);
-  const api = createApi({ search, store, registry, auth, onRevoked: (deviceId) => broker.revoke(deviceId), metricsRegistry: metrics.registry, health, logger, scoreWindowDays: config.pipeline.scoring.rolling.windowDays });
+  const api = createApi({ search, store, registry, auth, onRevoked: (deviceId) => broker.revoke(deviceId), metricsRegistry: metrics.registry, health, logger, scoreWindowDays: config.pipeline.scoring.rolling.windowDays, alerts, alertFeed: store, alertHub });
   const http = await new Promise<Server>((resolve) => {
     const server = serve({ fetch: api.fetch, port: config.httpPort, hostname: config.host }, () => resolve(server as Server));
   });
@@ -146,6 +169,8 @@ export async function startEmbedded(config: PlatformConfig, logger: Logger): Pro
     httpPort,
     metrics,
     store,
+    alerts,
+    alertHub,
     search,
     registry,
     auth,
@@ -158,9 +183,12 @@ export async function startEmbedded(config: PlatformConfig, logger: Logger): Pro
       http.closeAllConnections();
       await new Promise<void>((resolve) => http.close(() => resolve()));
       await worker.stop();
+      await dispatcher.stop();
+      await sender.stop();
       await sync.stop();
       await bus.close();
       await store.close();
+      await alerts.close();
       await search.close();
       await registry.close();
     },

@@ -19,8 +19,8 @@ export interface TripWorkerOptions {
   /** Bus messages taken from one partition per transaction. */
   batchSize: number;
   onCommitted: () => void;
-  /** Crash events, once durable: they cannot wait for the trip to end. */
-  onAlerts: (alerts: ProcessOutcome['alerts']) => void;
+  /** Alerts were committed to the alert outbox (with their batch): the dispatcher should look now. */
+  onAlertsCommitted: () => void;
 }
 
 /**
@@ -131,7 +131,8 @@ export class TripWorker {
 
     const now = Date.now();
     let tripChanges = 0;
-    for (const { effects, filtered, enrichmentFailures, pointsAccepted, alerts } of outcomes) {
+    let alerts = 0;
+    for (const { effects, filtered, enrichmentFailures, pointsAccepted } of outcomes) {
       this.cursors.set(effects.partition, effects.offset);
       for (const state of effects.states) {
         // Only devices with an open trip stay cached, so memory follows the trips driving now.
@@ -141,7 +142,8 @@ export class TripWorker {
       metrics.pointsStored.inc(pointsAccepted);
       for (const [reason, n] of Object.entries(filtered)) metrics.pointsFiltered.inc({ reason }, n);
       for (const [enricher, n] of Object.entries(enrichmentFailures)) metrics.enrichmentFailures.inc({ enricher }, n);
-      if (alerts.length > 0) this.options.onAlerts(alerts);
+      for (const alert of effects.alerts) metrics.alertsRaised.inc({ type: alert.type });
+      alerts += effects.alerts.length;
       tripChanges += effects.trips.length;
     }
     metrics.tripsChanged.inc(tripChanges);
@@ -149,6 +151,7 @@ export class TripWorker {
     for (const received of receivedAtMs) metrics.ingestToStoredSeconds.observe((now - received) / 1000);
     metrics.stageSeconds.observe({ stage: 'trip_worker' }, (performance.now() - started) / 1000);
     metrics.activeTrips.set(this.states.size);
+    if (alerts > 0) this.options.onAlertsCommitted();
     if (tripChanges > 0) this.options.onCommitted();
     return processed;
   }

@@ -180,5 +180,5 @@ test('a crash shows on the open trip at once, long before the trip ends', async 
   }, 10_000, 'the crash on the trip');
   assert.equal(active.status, 'active');
   const metrics = await (await fetch(`${t.httpUrl}/metrics`)).text();
-  assert.match(metrics, /tripline_crash_alerts_total 1/);
+  assert.match(metrics, /tripline_alerts_total{type="crash"} 1/);
 });

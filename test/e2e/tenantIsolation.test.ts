@@ -16,6 +16,9 @@ const tenants = ['acme', 'globex'] as const;
 type Tenant = (typeof tenants)[number];
 const tokens = {} as Record<Tenant, string>;
 const tripIds = {} as Record<Tenant, string>;
+const webhookIds = {} as Record<Tenant, string>;
+/** A second webhook per tenant, for the DELETE case (the first stays for the list cases). */
+const spareWebhookIds = {} as Record<Tenant, string>;
 
 before(async () => {
   t = await startTestPlatform();
@@ -36,6 +39,9 @@ before(async () => {
       return (body as { trips: TripSummary[] }).trips.length === 1 && (body as { trips: TripSummary[] }).trips;
     }, 20_000, `${tenant}'s trip to complete`);
     tripIds[tenant] = trips[0]!.tripId;
+    // Nothing listens on port 9 (discard): deliveries, if any, fail quietly.
+    webhookIds[tenant] = ((await call(tenant, 'POST', '/v1/webhooks', { url: `http://127.0.0.1:9/${tenant}-hook` })).body as { webhookId: string }).webhookId;
+    spareWebhookIds[tenant] = ((await call(tenant, 'POST', '/v1/webhooks', { url: `http://127.0.0.1:9/${tenant}-spare-hook` })).body as { webhookId: string }).webhookId;
   }
 });
 after(() => t.stop());
@@ -46,6 +52,13 @@ async function call(tenant: Tenant | null, method: string, path: string, body?: 
   if (bearer) headers.authorization = `Bearer ${bearer}`;
   if (body !== undefined) headers['content-type'] = 'application/json';
   const response = await fetch(`${t.httpUrl}${path}`, { method, headers, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });
+  if (response.headers.get('content-type')?.startsWith('text/event-stream')) {
+    // A live stream never ends: its first chunk (the "connected" comment) stands for the body.
+    const reader = response.body!.getReader();
+    const first = await reader.read();
+    await reader.cancel();
+    return { status: response.status, text: new TextDecoder().decode(first.value), body: null };
+  }
   const text = await response.text();
   return { status: response.status, text, body: text ? (JSON.parse(text) as unknown) : null };
 }
@@ -60,6 +73,8 @@ interface ListCase {
   kind: 'list';
   path: string;
   body?: unknown;
+  /** The body to send as a given tenant (instead of `body` with a `deviceId` of that tenant). */
+  bodyFor?: (tenant: Tenant) => unknown;
   /** Besides "never shows the other tenant", what proves the route returned the caller's own data. */
   ownData: (tenant: Tenant, body: unknown) => boolean;
 }
@@ -79,6 +94,17 @@ const CASES: Record<string, IdCase | ListCase> = {
   'GET /v1/devices/{deviceId}': { kind: 'id', path: (owner) => `/v1/devices/${owner}-car` },
   'POST /v1/devices/{deviceId}/rotate': { kind: 'id', path: (owner) => `/v1/devices/${owner}-spare/rotate`, body: { overlapS: 60 } },
   'POST /v1/devices/{deviceId}/revoke': { kind: 'id', path: (owner) => `/v1/devices/${owner}-spare/revoke` },
+  'GET /v1/webhooks': { kind: 'list', path: '/v1/webhooks', ownData: (tenant, body) => JSON.stringify(body).includes(`${tenant}-hook`) },
+  'POST /v1/webhooks': {
+    kind: 'list', path: '/v1/webhooks', body: { url: 'http://127.0.0.1:9/any-hook' },
+    bodyFor: (tenant) => ({ url: `http://127.0.0.1:9/${tenant}-new-hook` }),
+    ownData: (tenant, body) => JSON.stringify(body).includes(`${tenant}-new-hook`) && typeof (body as { secret?: unknown }).secret === 'string',
+  },
+  'GET /v1/webhooks/{webhookId}': { kind: 'id', path: (owner) => `/v1/webhooks/${webhookIds[owner]}` },
+  'GET /v1/webhooks/{webhookId}/deliveries': { kind: 'id', path: (owner) => `/v1/webhooks/${webhookIds[owner]}/deliveries` },
+  'DELETE /v1/webhooks/{webhookId}': { kind: 'id', path: (owner) => `/v1/webhooks/${spareWebhookIds[owner]}` },
+  // The stream's own isolation (alerts of one tenant never reach another's stream) is tested in alerts.test.ts.
+  'GET /v1/alerts/stream': { kind: 'list', path: '/v1/alerts/stream', ownData: () => true },
 };
 
 async function protectedRoutes(): Promise<string[]> {
@@ -114,7 +140,7 @@ test("list and search routes never return another tenant's data", async () => {
     if (spec.kind !== 'list') continue;
     const method = route.split(' ')[0]!;
     for (const [caller, other] of [['acme', 'globex'], ['globex', 'acme']] as const) {
-      const body = spec.body && typeof spec.body === 'object' ? { ...spec.body, deviceId: `${caller}-new-car` } : undefined;
+      const body = spec.bodyFor ? spec.bodyFor(caller) : spec.body && typeof spec.body === 'object' ? { ...spec.body, deviceId: `${caller}-new-car` } : undefined;
       const response = await call(caller, method, spec.path, body);
       assert.ok(response.status === 200 || response.status === 201, `${route} as ${caller}: ${response.status} ${response.text.slice(0, 200)}`);
       assert.ok(!response.text.includes(other), `${route} as ${caller} shows nothing of ${other}`);
@@ -135,9 +161,9 @@ test('every /v1 route needs a token (401) and its scope (403)', async () => {
     const anonymous = await call(null, method, path, spec.body);
     assert.equal(anonymous.status, 401, `${route} without a token`);
     assert.match((anonymous.body as { message: string }).message, /token/);
-    const needsDevices = path.startsWith('/v1/devices');
-    const wrongScope = await call(null, method, path, spec.body, needsDevices ? readOnly : devicesOnly);
+    const needed = path.startsWith('/v1/devices') ? 'devices:write' : path.startsWith('/v1/webhooks') ? 'admin' : 'trips:read';
+    const wrongScope = await call(null, method, path, spec.body, needed === 'trips:read' ? devicesOnly : readOnly);
     assert.equal(wrongScope.status, 403, `${route} with the wrong scope`);
-    assert.match((wrongScope.body as { message: string }).message, needsDevices ? /devices:write/ : /trips:read/);
+    assert.match((wrongScope.body as { message: string }).message, new RegExp(needed));
   }
 });

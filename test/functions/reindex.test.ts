@@ -16,7 +16,7 @@ const tripAt = (tripId: string, version: number, over: Partial<TripSummary> = {}
 
 let offset = 0;
 async function write(store: SqliteWriteStore, trips: TripSummary[]): Promise<void> {
-  await store.commit([{ partition: 0, offset: offset++, chunks: [], trips, states: [] }]);
+  await store.commit([{ partition: 0, offset: offset++, chunks: [], trips, states: [], alerts: [] }]);
 }
 
 async function withStores(fn: (store: SqliteWriteStore, index: SqliteSearchIndex) => Promise<void>): Promise<void> {

@@ -1,7 +1,8 @@
+import type { Alert } from '../../domain/alerts/alert.js';
 import type { TelemetryPoint } from '../../domain/point.js';
 import type { TripSummary } from '../../domain/trip.js';
 import type { DeviceTripState } from '../../domain/tripSegmenter.js';
-import type { BatchEffects, ChangeFeed, TripChange, WriteStore } from '../../ports/writeStore.js';
+import type { AlertFeed, AlertRow, BatchEffects, ChangeFeed, TripChange, WriteStore } from '../../ports/writeStore.js';
 import { decodeChunk, encodeChunk } from './pointChunkCodec.js';
 import { openSqlite, type SqliteSynchronous } from './sqlite.js';
 
@@ -10,7 +11,7 @@ import { openSqlite, type SqliteSynchronous } from './sqlite.js';
  * summaries, device state checkpoints, consumer cursors and the outbox, in one SQLite file so
  * a batch's effects and the bus offset it consumed commit in one transaction.
  */
-export class SqliteWriteStore implements WriteStore, ChangeFeed {
+export class SqliteWriteStore implements WriteStore, ChangeFeed, AlertFeed {
   private readonly db;
   private readonly stmt;
 
@@ -32,6 +33,10 @@ export class SqliteWriteStore implements WriteStore, ChangeFeed {
         seq INTEGER PRIMARY KEY AUTOINCREMENT, trip_id TEXT NOT NULL, version INTEGER NOT NULL,
         written_at_ms INTEGER NOT NULL, doc TEXT NOT NULL
       );
+      CREATE TABLE IF NOT EXISTS alerts (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT, alert_id TEXT NOT NULL UNIQUE, tenant_id TEXT NOT NULL,
+        written_at_ms INTEGER NOT NULL, doc TEXT NOT NULL
+      );
     `);
     this.stmt = {
       insertChunk: this.db.prepare('INSERT INTO point_chunks VALUES (?, ?, ?, ?, ?)'),
@@ -40,6 +45,10 @@ export class SqliteWriteStore implements WriteStore, ChangeFeed {
         'INSERT INTO trips VALUES (?, ?, ?, ?) ON CONFLICT (trip_id) DO UPDATE SET version = excluded.version, doc = excluded.doc',
       ),
       insertOutbox: this.db.prepare('INSERT INTO outbox (trip_id, version, written_at_ms, doc) VALUES (?, ?, ?, ?)'),
+      insertAlert: this.db.prepare('INSERT OR IGNORE INTO alerts (alert_id, tenant_id, written_at_ms, doc) VALUES (?, ?, ?, ?)'),
+      selectAlerts: this.db.prepare('SELECT seq, written_at_ms, doc FROM alerts WHERE seq > ? ORDER BY seq LIMIT ?'),
+      selectAlertSeq: this.db.prepare('SELECT seq FROM alerts WHERE alert_id = ?'),
+      selectAlertsHead: this.db.prepare('SELECT COALESCE(MAX(seq), 0) AS seq FROM alerts'),
       upsertState: this.db.prepare('INSERT OR REPLACE INTO device_states VALUES (?, ?, ?)'),
       upsertCursor: this.db.prepare('INSERT OR REPLACE INTO consumer_cursors VALUES (?, ?)'),
       selectCursors: this.db.prepare('SELECT partition, offset FROM consumer_cursors'),
@@ -95,7 +104,21 @@ export class SqliteWriteStore implements WriteStore, ChangeFeed {
     for (const state of effects.states) {
       this.stmt.upsertState.run(state.deviceId, state.trip ? 1 : 0, JSON.stringify(state));
     }
+    for (const alert of effects.alerts) this.stmt.insertAlert.run(alert.alertId, alert.tenantId, now, JSON.stringify(alert));
     this.stmt.upsertCursor.run(effects.partition, effects.offset);
+  }
+
+  async alertsAfter(seq: number, limit: number): Promise<AlertRow[]> {
+    const rows = this.stmt.selectAlerts.all(seq, limit) as Array<{ seq: number; written_at_ms: number; doc: string }>;
+    return rows.map((row) => ({ seq: row.seq, writtenAtMs: row.written_at_ms, alert: JSON.parse(row.doc) as Alert }));
+  }
+
+  async alertSeq(alertId: string): Promise<number | null> {
+    return (this.stmt.selectAlertSeq.get(alertId) as { seq: number } | undefined)?.seq ?? null;
+  }
+
+  async alertsHead(): Promise<number> {
+    return (this.stmt.selectAlertsHead.get() as { seq: number }).seq;
   }
 
   async trip(tenantId: string, tripId: string): Promise<TripSummary | null> {

@@ -59,6 +59,8 @@ export interface RunningBroker {
   disconnect: (deviceId: string) => boolean;
   /** The registry revision the device's live session signed in at, or null without a session. */
   sessionRevision: (deviceId: string) => number | null;
+  /** Publishes to the device's downlink topic `tripline/{deviceId}/alerts` at QoS 1, to its subscription if it has one. */
+  publishDownlink: (deviceId: string, payload: string) => Promise<void>;
   /** Replaces the identity a live session publishes under (its vehicle or driver changed). */
   updateIdentity: (identity: DeviceIdentity) => void;
   close: () => Promise<void>;
@@ -179,6 +181,12 @@ export async function startAedesBroker(options: AedesBrokerOptions): Promise<Run
       const client = clientsOf(aedes)[deviceId];
       return (client && sessions.get(client)?.revision) ?? null;
     },
+    publishDownlink: (deviceId, payload) =>
+      new Promise<void>((resolve, reject) => {
+        // A publish of the broker itself: authorizePublish is not asked; authorizeForward lets it reach only that device.
+        const packet = { cmd: 'publish', topic: `tripline/${deviceId}/alerts`, payload: Buffer.from(payload), qos: 1, retain: false, dup: false } as PublishPacket;
+        aedes.publish(packet, (error) => (error ? reject(error) : resolve()));
+      }),
     updateIdentity: (identity) => {
       const client = clientsOf(aedes)[identity.deviceId];
       const session = client && sessions.get(client);

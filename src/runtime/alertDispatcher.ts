@@ -1,0 +1,123 @@
+import type { Logger } from 'pino';
+import type { Alert } from '../domain/alerts/alert.js';
+import type { AlertStore, Delivery, Webhook } from '../ports/alertStore.js';
+import type { AlertFeed } from '../ports/writeStore.js';
+import type { AlertHub } from './alertHub.js';
+import type { Metrics } from './metrics.js';
+import { Waker } from './waker.js';
+
+export interface AlertDispatcherOptions {
+  feed: AlertFeed;
+  store: AlertStore;
+  hub: AlertHub;
+  /** Publishes on the device's MQTT downlink topic. */
+  downlink: (deviceId: string, payload: string) => Promise<void>;
+  metrics: Metrics;
+  logger: Logger;
+  /** Webhook deliveries were queued: the sender should look now. */
+  onEnqueued: () => void;
+  batchSize?: number;
+}
+
+/**
+ * Tails the alert outbox from its own persisted cursor, woken by the worker's commit: each alert
+ * goes out on the device's downlink topic and to the tenant's live streams at once, and a
+ * delivery is queued for each of the tenant's webhooks; the queue and the new cursor commit
+ * together. After a crash, alerts past the cursor go out again (at least once; the alert id
+ * lets receivers deduplicate), and queued webhook deliveries survive.
+ */
+export class AlertDispatcher {
+  private running = false;
+  private readonly waker = new Waker();
+  private loop: Promise<void> | null = null;
+  private cursor = 0;
+
+  constructor(private readonly options: AlertDispatcherOptions) {}
+
+  async start(): Promise<void> {
+    this.cursor = await this.options.store.dispatchCursor();
+    this.running = true;
+    this.loop = this.run();
+  }
+
+  kick(): void {
+    this.waker.wake();
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    this.waker.wake();
+    await this.loop;
+  }
+
+  /** Alerts committed but not yet dispatched. */
+  async pending(): Promise<number> {
+    return Math.max(0, (await this.options.feed.alertsHead()) - this.cursor);
+  }
+
+  private async run(): Promise<void> {
+    while (this.running) {
+      let moved = 0;
+      try {
+        moved = await this.pass();
+      } catch (error) {
+        this.options.logger.error({ err: error }, 'alert dispatch failed; will retry');
+        await new Promise((resolve) => setTimeout(resolve, 500));
+      }
+      // The poll is only a safety net: the worker wakes this loop on every commit with alerts.
+      if (moved === 0 && this.running) await this.waker.sleep(1000);
+    }
+  }
+
+  private async pass(): Promise<number> {
+    const { feed, store, hub, metrics } = this.options;
+    const rows = await feed.alertsAfter(this.cursor, this.options.batchSize ?? 200);
+    if (rows.length === 0) return 0;
+    const webhooksOf = new Map<string, Webhook[]>();
+    const deliveries: Delivery[] = [];
+    const now = Date.now();
+    for (const { alert } of rows) {
+      const body = JSON.stringify(alert);
+      await this.toDevice(alert, body);
+      const listeners = hub.publish(alert);
+      if (listeners > 0) {
+        metrics.alertDeliveries.inc({ channel: 'sse', outcome: 'sent' }, listeners);
+        metrics.alertLatencySeconds.observe({ channel: 'sse' }, (Date.now() - alert.receivedAtMs) / 1000);
+      }
+      let webhooks = webhooksOf.get(alert.tenantId);
+      if (!webhooks) webhooksOf.set(alert.tenantId, (webhooks = await store.webhooks(alert.tenantId)));
+      for (const webhook of webhooks) {
+        if (webhook.types && !webhook.types.includes(alert.type)) continue;
+        deliveries.push({
+          deliveryId: `${webhook.webhookId}:${alert.alertId}`,
+          alertId: alert.alertId,
+          webhookId: webhook.webhookId,
+          tenantId: alert.tenantId,
+          status: 'pending',
+          attempts: 0,
+          nextAttemptAtMs: now,
+          body,
+          receivedAtMs: alert.receivedAtMs,
+          lastError: null,
+          updatedAtMs: now,
+        });
+      }
+    }
+    await store.enqueue(deliveries, rows[rows.length - 1]!.seq);
+    this.cursor = rows[rows.length - 1]!.seq;
+    if (deliveries.length > 0) this.options.onEnqueued();
+    return rows.length;
+  }
+
+  private async toDevice(alert: Alert, body: string): Promise<void> {
+    try {
+      await this.options.downlink(alert.deviceId, body);
+      this.options.metrics.alertDeliveries.inc({ channel: 'mqtt', outcome: 'sent' });
+      this.options.metrics.alertLatencySeconds.observe({ channel: 'mqtt' }, (Date.now() - alert.receivedAtMs) / 1000);
+    } catch (error) {
+      // The downlink is best effort (the device may be offline); webhooks are the durable channel.
+      this.options.metrics.alertDeliveries.inc({ channel: 'mqtt', outcome: 'failed' });
+      this.options.logger.warn({ err: error, alertId: alert.alertId }, 'alert downlink publish failed');
+    }
+  }
+}
