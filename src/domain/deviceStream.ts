@@ -5,6 +5,7 @@ import { chooseSpeedLimit } from './enrichment/speedLimit.js';
 import { isNight, isRushHour, localClock } from './enrichment/timeOfDay.js';
 import { flushDetectors, initialDetectorsState, stepDetectors, type EventPoint } from './events/detectors.js';
 import type { DrivingEvent } from './events/drivingEvent.js';
+import { reaches } from './events/signals.js';
 import { attachEvents, finalizeTrip } from './finalizeTrip.js';
 import { haversineM } from './geo.js';
 import type { TelemetryPoint } from './point.js';
@@ -32,8 +33,11 @@ export function onPoints(prev: DeviceTripState, points: TelemetryPoint[], receiv
   const step = emptyStep({ ...prev, lastMessageAtMs: receivedAtMs });
   const cleaned = cleanPoints(step.state.cleaning, points, receivedAtMs, config.cleaning);
   let { state: cleaning, accepted, rejected } = cleaned;
-  // Ignition off ends the trip now: nothing later will arrive to release the reorder buffer.
-  if (points.some((p) => p.ignition === false)) {
+  // Ignition off ends the trip now: nothing later will arrive to release the reorder buffer. A
+  // possible crash cannot wait for it either (the alert is due within a second): while an impact
+  // spike is held or awaits its confirming stop, each message is processed whole, at the cost of
+  // judging a point that arrives later than it as out of order.
+  if (points.some((p) => p.ignition === false) || crashUrgent(prev, cleaning.held, config)) {
     const flushed = flushCleaning(cleaning, config.cleaning);
     cleaning = flushed.state;
     accepted = [...accepted, ...flushed.accepted];
@@ -133,6 +137,12 @@ function addExposure(
   if (isNight(clock.minutesOfDay, config.timeOfDay)) exposure.nightS += dtS;
   if (isRushHour(clock.minutesOfDay, clock.dayOfWeek, config.timeOfDay)) exposure.rushHourS += dtS;
   return { ...trip, exposure };
+}
+
+function crashUrgent(state: DeviceTripState, held: readonly TelemetryPoint[], config: PipelineConfig): boolean {
+  if (state.detectors.crash.spike !== null) return true;
+  const threshold = config.detectors.crash.thresholdMps2;
+  return held.some((p) => p.accelMps2 !== undefined && reaches(Math.hypot(p.accelMps2.x, p.accelMps2.y), threshold));
 }
 
 function raise(state: DeviceTripState, event: DrivingEvent, type: RaisedAlert['type'], tripId: string | null, pointMs: number): RaisedAlert {

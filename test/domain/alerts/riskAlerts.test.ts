@@ -63,3 +63,24 @@ test('a replay of the same points raises the same alert ids', () => {
   const speeds = Array(40).fill(80 / 3.6);
   assert.deepEqual(drive(t0, speeds).flatMap((s) => s.alerts), drive(t0, speeds).flatMap((s) => s.alerts));
 });
+
+test('a crash is raised on the message that carries its confirming stop, even as its last point (no reorder wait)', () => {
+  const t0 = Date.UTC(2026, 10, 24, 10);
+  let position = { lat: 50.841, lon: 4.365 };
+  const points: TelemetryPoint[] = Array.from({ length: 22 }, (_, i) => {
+    const speedMps = i < 19 ? 15 : i === 19 ? 4 : 0;
+    const point: TelemetryPoint = { tsMs: t0 + i * 1000, lat: position.lat, lon: position.lon, speedMps, headingDeg: 0, accelMps2: { x: i === 19 ? -60 : 0, y: 0, z: 9.81 } };
+    position = destination(position.lat, position.lon, 0, speedMps);
+    return point;
+  });
+  // Batches of 5 as the demo devices send them; the impact is the last point of one message and the
+  // stop the first of the next, with nothing after it in that message.
+  let state = initialState('car-1', 'veh-1', 'acme');
+  const messages = [points.slice(0, 5), points.slice(5, 10), points.slice(10, 15), points.slice(15, 20), points.slice(20, 21), points.slice(21)];
+  const alertsPerMessage = messages.map((batch) => {
+    const step = onPoints(state, batch, batch[batch.length - 1]!.tsMs + 200, config, context);
+    state = step.state;
+    return step.alerts.map((a) => a.type);
+  });
+  assert.deepEqual(alertsPerMessage, [[], [], [], [], ['crash'], []]);
+});
