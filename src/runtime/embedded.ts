@@ -143,13 +143,16 @@ export async function startEmbedded(config: PlatformConfig, logger: Logger): Pro
   const health = async (): Promise<Health> => {
     const lag = await sync.lag();
     const syncOk = lag.lagMs < 60_000;
+    const pendingAlerts = await dispatcher.pending();
+    const alertsOk = pendingAlerts < 1000;
     return {
-      status: syncOk ? 'ok' : 'degraded',
+      status: syncOk && alertsOk ? 'ok' : 'degraded',
       components: {
         broker: { status: 'ok', port: broker.port, connectedClients: broker.connectedClients() },
         bus: { status: backlog <= config.maxBusBacklog ? 'ok' : 'degraded', backlogMessages: backlog },
         writeStore: { status: 'ok' },
         sync: { status: syncOk ? 'ok' : 'degraded', lagMs: lag.lagMs, pendingChanges: lag.pendingChanges },
+        alerts: { status: alertsOk ? 'ok' : 'degraded', pendingAlerts, streams: alertHub.subscribers() },
       },
     };
   };
