@@ -94,5 +94,6 @@ const results: Figures[] = [];
 for (const cars of [20, 5000]) {
   progress(`alerts with ${cars} cars`);
   results.push(await run(cars));
+  progress(`${cars} cars: ${JSON.stringify(results[results.length - 1])}`);
 }
 process.stdout.write(`${JSON.stringify({ bench: 'alerts', machine: machine('FULL'), load: `each car one point every ${LOAD.periodMs / 1000} s`, results }, null, 2)}\n`);
