@@ -167,3 +167,17 @@ test('webhook URLs must be http(s), and deleting a webhook stops its deliveries'
   await new Promise((resolve) => setTimeout(resolve, 500));
   assert.equal(receiver.received.length, 0);
 });
+
+test('a stream resumed with Last-Event-ID gets the alerts of its tenant written after that one', async () => {
+  await crash('resume-car-1', 'umbrella', 21);
+  const first = await eventually(async () => (await t.platform.store.alertsAfter(0, 1000)).find((row) => row.alert.deviceId === 'resume-car-1'), 5000, 'the first alert');
+  await crash('resume-car-2', 'umbrella', 22);
+  await crash('resume-other', 'initech', 23);
+  const second = await eventually(async () => (await t.platform.store.alertsAfter(0, 1000)).find((row) => row.alert.deviceId === 'resume-car-2'), 5000, 'the second alert');
+  await eventually(async () => (await t.platform.store.alertsAfter(0, 1000)).some((row) => row.alert.deviceId === 'resume-other'), 5000, 'the other tenant alert');
+  const resumed = await openSse(`${t.httpUrl}/v1/alerts/stream`, await t.token({ tenantId: 'umbrella', scopes: ['trips:read'] }), first.alert.alertId);
+  await eventually(async () => resumed.events.length >= 1, 3000, 'the replayed alert');
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  resumed.close();
+  assert.deepEqual(resumed.events.map((e) => e.id), [second.alert.alertId], "only the later alert, and none of another tenant's");
+});
