@@ -181,3 +181,28 @@ test('a stream resumed with Last-Event-ID gets the alerts of its tenant written 
   resumed.close();
   assert.deepEqual(resumed.events.map((e) => e.id), [second.alert.alertId], "only the later alert, and none of another tenant's");
 });
+
+test('sustained speeding is raised while the car still speeds, and reaches only the webhooks that want it', async () => {
+  const speeding = await startWebhookReceiver();
+  const crashesOnly = await startWebhookReceiver();
+  receivers.push(speeding, crashesOnly);
+  await api('wayne', 'POST', '/v1/webhooks', { url: speeding.url, types: ['sustained_speeding'] });
+  await api('wayne', 'POST', '/v1/webhooks', { url: crashesOnly.url, types: ['crash'] });
+  const deviceId = 'speeding-car';
+  const client = await connectDevice(t.mqttUrl, await t.device(deviceId, { tenantId: 'wayne' }));
+  // 90 s at 90 km/h on a 50 km/h road (the device reads the limit itself); defaults: 60 s at 30 km/h over.
+  const { moving } = crashScenario(deviceId, 31, Date.now() - 120_000);
+  const start = moving[0]!;
+  const points = Array.from({ length: 90 }, (_, i) => ({ tsMs: start.tsMs + i * 1000, lat: start.lat + i * 0.0002, lon: start.lon, speedMps: 25, speedLimitMps: 50 / 3.6 }));
+  await publishPoints(client, deviceId, points);
+  await client.endAsync();
+  const request = await speeding.next(() => true, 5000);
+  const alert = JSON.parse(request.body) as Alert;
+  assert.equal(alert.type, 'sustained_speeding');
+  assert.equal((alert.raisedAtPointMs - alert.startMs) / 1000, 60, 'raised on the point where the episode reached 60 s');
+  assert.ok(alert.raisedAtPointMs < points[points.length - 1]!.tsMs, 'before the episode (and the trip) ended');
+  assert.ok(Math.abs(alert.peak * 3.6 - 40) < 0.1);
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  assert.equal(speeding.received.length, 1);
+  assert.equal(crashesOnly.received.length, 0);
+});
