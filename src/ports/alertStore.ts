@@ -55,5 +55,7 @@ export interface AlertStore {
   nextDueAtMs(): Promise<number | null>;
   recordAttempt(delivery: Delivery, attempt: DeliveryAttempt): Promise<void>;
   deliveries(tenantId: string, webhookId: string, limit: number): Promise<Array<Delivery & { history: DeliveryAttempt[] }>>;
+  /** Deletes finished deliveries (delivered, dead letters) last updated before `beforeMs`, with their tries; returns how many. */
+  pruneDeliveries(beforeMs: number): Promise<number>;
   close(): Promise<void>;
 }

@@ -65,6 +65,8 @@ export interface AlertFeed {
   /** The outbox position of an alert id, or null (for resuming a stream after it). */
   alertSeq(alertId: string): Promise<number | null>;
   alertsHead(): Promise<number>;
+  /** Deletes alerts at or before `upToSeq` written before `beforeMs`; returns how many. */
+  pruneAlerts(upToSeq: number, beforeMs: number): Promise<number>;
 }
 
 /** The change feed (outbox) that sync tails. */

@@ -50,6 +50,11 @@ export class AlertDispatcher {
     await this.loop;
   }
 
+  /** The outbox position up to which every alert has been dispatched. */
+  dispatchedUpTo(): number {
+    return this.cursor;
+  }
+
   /** Alerts committed but not yet dispatched. */
   async pending(): Promise<number> {
     return Math.max(0, (await this.options.feed.alertsHead()) - this.cursor);

@@ -29,6 +29,9 @@ import { SyncLoop } from './syncLoop.js';
 import { TripWorker } from './tripWorker.js';
 import { WebhookSender } from './webhookSender.js';
 
+const ALERT_RETENTION_MS = 7 * 86_400_000;
+const DELIVERY_RETENTION_MS = 30 * 86_400_000;
+
 export interface EmbeddedPlatform {
   config: PlatformConfig;
   mqttPort: number;
@@ -93,7 +96,13 @@ export async function startEmbedded(config: PlatformConfig, logger: Logger): Pro
   const housekeeping = setInterval(() => {
     void worker.backlog().then((n) => metrics.busBacklog.set((backlog = n)));
   }, 100);
-  const pruning = setInterval(() => void bus.prune(worker.committedCursors()), 60_000);
+  const pruning = setInterval(() => {
+    void bus.prune(worker.committedCursors());
+    // Dispatched alerts stay a week (for streams resuming with Last-Event-ID), delivery records a month.
+    const failed = (error: unknown): void => logger.warn({ err: error }, 'pruning alerts failed');
+    store.pruneAlerts(dispatcher.dispatchedUpTo(), Date.now() - ALERT_RETENTION_MS).catch(failed);
+    alerts.pruneDeliveries(Date.now() - DELIVERY_RETENTION_MS).catch(failed);
+  }, 60_000);
   housekeeping.unref();
   pruning.unref();
 

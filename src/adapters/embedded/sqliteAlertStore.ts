@@ -60,6 +60,8 @@ export class SqliteAlertStore implements AlertStore {
       updateDelivery: this.db.prepare('UPDATE deliveries SET status = ?, attempts = ?, next_attempt_ms = ?, last_error = ?, updated_at_ms = ? WHERE delivery_id = ?'),
       insertAttempt: this.db.prepare('INSERT OR REPLACE INTO delivery_attempts VALUES (?, ?, ?, ?, ?, ?)'),
       selectDeliveries: this.db.prepare('SELECT * FROM deliveries WHERE tenant_id = ? AND webhook_id = ? ORDER BY updated_at_ms DESC LIMIT ?'),
+      pruneAttempts: this.db.prepare("DELETE FROM delivery_attempts WHERE delivery_id IN (SELECT delivery_id FROM deliveries WHERE status != 'pending' AND updated_at_ms < ?)"),
+      pruneDeliveries: this.db.prepare("DELETE FROM deliveries WHERE status != 'pending' AND updated_at_ms < ?"),
       selectAttempts: this.db.prepare('SELECT * FROM delivery_attempts WHERE delivery_id = ? ORDER BY attempt'),
     };
   }
@@ -125,6 +127,13 @@ export class SqliteAlertStore implements AlertStore {
         attempt: a.attempt, atMs: a.at_ms, durationMs: a.duration_ms, httpStatus: a.http_status, error: a.error,
       })),
     }));
+  }
+
+  async pruneDeliveries(beforeMs: number): Promise<number> {
+    return this.db.transaction(() => {
+      this.stmt.pruneAttempts.run(beforeMs);
+      return this.stmt.pruneDeliveries.run(beforeMs).changes;
+    })();
   }
 
   async close(): Promise<void> {

@@ -48,7 +48,9 @@ export class SqliteWriteStore implements WriteStore, ChangeFeed, AlertFeed {
       insertAlert: this.db.prepare('INSERT OR IGNORE INTO alerts (alert_id, tenant_id, written_at_ms, doc) VALUES (?, ?, ?, ?)'),
       selectAlerts: this.db.prepare('SELECT seq, written_at_ms, doc FROM alerts WHERE seq > ? ORDER BY seq LIMIT ?'),
       selectAlertSeq: this.db.prepare('SELECT seq FROM alerts WHERE alert_id = ?'),
-      selectAlertsHead: this.db.prepare('SELECT COALESCE(MAX(seq), 0) AS seq FROM alerts'),
+      pruneAlerts: this.db.prepare('DELETE FROM alerts WHERE seq <= ? AND written_at_ms < ?'),
+      // AUTOINCREMENT: seqs are never reused, and sqlite_sequence keeps the highest even once pruned.
+      selectAlertsHead: this.db.prepare("SELECT COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'alerts'), 0) AS seq"),
       upsertState: this.db.prepare('INSERT OR REPLACE INTO device_states VALUES (?, ?, ?)'),
       upsertCursor: this.db.prepare('INSERT OR REPLACE INTO consumer_cursors VALUES (?, ?)'),
       selectCursors: this.db.prepare('SELECT partition, offset FROM consumer_cursors'),
@@ -115,6 +117,10 @@ export class SqliteWriteStore implements WriteStore, ChangeFeed, AlertFeed {
 
   async alertSeq(alertId: string): Promise<number | null> {
     return (this.stmt.selectAlertSeq.get(alertId) as { seq: number } | undefined)?.seq ?? null;
+  }
+
+  async pruneAlerts(upToSeq: number, beforeMs: number): Promise<number> {
+    return this.stmt.pruneAlerts.run(upToSeq, beforeMs).changes;
   }
 
   async alertsHead(): Promise<number> {
