@@ -191,11 +191,12 @@ export async function startEmbedded(config: PlatformConfig, logger: Logger): Pro
       clearInterval(pruning);
       stopWatchdog();
       await stopWatcher();
+      // Before the broker closes, so no downlink publish meets a closed broker; undispatched alerts wait for the next start.
+      await dispatcher.stop();
       await broker.close();
       http.closeAllConnections();
       await new Promise<void>((resolve) => http.close(() => resolve()));
       await worker.stop();
-      await dispatcher.stop();
       await sender.stop();
       await sync.stop();
       await bus.close();
