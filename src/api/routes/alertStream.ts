@@ -10,6 +10,8 @@ export interface AlertStreamDeps {
   hub: AlertHub;
   feed: AlertFeed;
   keepAliveMs?: number;
+  /** Events waiting to be written to one slow client before its stream is closed. */
+  maxQueuedEvents?: number;
   /** Most outbox rows scanned to replay after a Last-Event-ID. */
   maxReplayRows?: number;
 }
@@ -21,6 +23,7 @@ export interface AlertStreamDeps {
  */
 export function registerAlertStreamRoute(app: OpenAPIHono<ApiEnv>, deps: AlertStreamDeps): void {
   const keepAliveMs = deps.keepAliveMs ?? 15_000;
+  const maxQueued = deps.maxQueuedEvents ?? 1000;
   app.openAPIRegistry.registerPath({
     method: 'get',
     path: '/v1/alerts/stream',
@@ -37,14 +40,21 @@ export function registerAlertStreamRoute(app: OpenAPIHono<ApiEnv>, deps: AlertSt
     c.header('cache-control', 'no-store');
     c.header('x-accel-buffering', 'no');
     return streamSSE(c, async (stream) => {
-      const sent = new Set<string>();
+      // Ids sent while replaying, so an alert both replayed and held goes out once; dropped once live.
+      let sent: Set<string> | null = new Set<string>();
       let replaying = true;
       const held: Alert[] = [];
       let chain = Promise.resolve();
+      let queued = 0;
       const send = (alert: Alert): void => {
-        if (sent.has(alert.alertId)) return;
-        sent.add(alert.alertId);
-        chain = chain.then(() => write(stream, alert)).catch(() => undefined);
+        if (sent) {
+          if (sent.has(alert.alertId)) return;
+          sent.add(alert.alertId);
+        }
+        // A client that stops reading is cut off rather than buffered for: it resumes with Last-Event-ID.
+        if (queued >= maxQueued) return stream.abort();
+        queued++;
+        chain = chain.then(() => write(stream, alert)).catch(() => undefined).finally(() => void queued--);
       };
       // Subscribed before the replay, so nothing falls between the two; what both see goes out once.
       const unsubscribe = deps.hub.subscribe(tenantId, (alert) => (replaying ? held.push(alert) : send(alert)));
@@ -58,6 +68,7 @@ export function registerAlertStreamRoute(app: OpenAPIHono<ApiEnv>, deps: AlertSt
         if (lastEventId) for (const alert of await replay(deps, tenantId, lastEventId)) send(alert);
         replaying = false;
         for (const alert of held.splice(0)) send(alert);
+        sent = null;
         while (!closed) {
           await Promise.race([done, new Promise((resolve) => setTimeout(resolve, keepAliveMs).unref())]);
           if (!closed) chain = chain.then(() => stream.write(': keep-alive\n\n')).then(() => undefined).catch(() => undefined);
