@@ -9,6 +9,7 @@ import { authMiddleware, requireScope, type ApiEnv } from './auth.js';
 import { registerAnalyticsRoutes } from './routes/analytics.js';
 import { registerDeviceRoutes } from './routes/devices.js';
 import { registerHealthRoute, type Health } from './routes/health.js';
+import { registerTraceRoutes, type TraceSource } from './routes/traces.js';
 import { registerTripRoutes } from './routes/trips.js';
 import { registerVehicleRoutes } from './routes/vehicles.js';
 
@@ -23,6 +24,7 @@ export interface ApiDeps {
   health: () => Promise<Health>;
   logger: Logger;
   scoreWindowDays: number;
+  traces: TraceSource;
 }
 
 /**
@@ -75,5 +77,6 @@ export function createApi(deps: ApiDeps): OpenAPIHono<ApiEnv> {
   registerTripRoutes(app, deps);
   registerAnalyticsRoutes(app, deps);
   registerVehicleRoutes(app, { search: deps.search, windowDays: deps.scoreWindowDays });
+  registerTraceRoutes(app, deps.traces);
   return app;
 }

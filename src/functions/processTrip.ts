@@ -33,7 +33,8 @@ export function processBatch(
   const trips = new Map<string, TripSummary>();
   const outcome: Omit<ProcessOutcome, 'effects'> = { filtered: {}, enrichmentFailures: {}, pointsAccepted: 0, alerts: [] };
 
-  for (const { message } of records) {
+  const tripTraces: Record<string, string[]> = {};
+  for (const { message, headers } of records) {
     let step: StreamStep;
     if (message.kind === 'silence') {
       const state = states.get(message.deviceId);
@@ -49,7 +50,16 @@ export function processBatch(
       step = onPoints(state, message.points, message.receivedAtMs, config, context);
     }
     states.set(message.deviceId, step.state);
-    for (const trip of step.changes) trips.set(trip.tripId, trip);
+    const traceparent = headers.traceparent;
+    for (const trip of step.changes) {
+      trips.set(trip.tripId, trip);
+      if (traceparent) (tripTraces[trip.tripId] ??= []).push(traceparent);
+    }
+    // Points that went into the open trip without changing its summary built it too.
+    const open = step.state.trip;
+    if (traceparent && open && step.accepted.length > 0 && !step.changes.some((trip) => trip.tripId === open.tripId)) {
+      (tripTraces[open.tripId] ??= []).push(traceparent);
+    }
     for (const { reason } of step.rejected) outcome.filtered[reason] = (outcome.filtered[reason] ?? 0) + 1;
     for (const enricher of step.enrichmentFailures) outcome.enrichmentFailures[enricher] = (outcome.enrichmentFailures[enricher] ?? 0) + 1;
     outcome.alerts.push(...step.alerts);
@@ -71,6 +81,7 @@ export function processBatch(
       chunks: [...chunks.values()],
       trips: [...trips.values()],
       states: [...states.values()].filter((s) => s !== loaded.get(s.deviceId)),
+      ...(Object.keys(tripTraces).length > 0 ? { tripTraces } : {}),
     },
   };
 }

@@ -18,6 +18,12 @@ export interface BatchEffects {
   chunks: PointChunk[];
   trips: TripSummary[];
   states: DeviceTripState[];
+  /**
+   * Per trip, the W3C traceparents of this batch's messages that changed it or added points to
+   * it: the trip keeps their trace ids (`traceIds`), and the outbox row of a changed trip carries
+   * them on to sync.
+   */
+  tripTraces?: Record<string, string[]>;
 }
 
 /** A row of the transactional outbox: the trip document after its `version`-th change. */
@@ -27,6 +33,8 @@ export interface TripChange {
   version: number;
   writtenAtMs: number;
   trip: TripSummary;
+  /** Trace contexts of the messages behind this change (none for rows written before tracing). */
+  traceparents?: string[];
 }
 
 export interface WriteStore {

@@ -22,6 +22,7 @@ import { startLiveTripWatchdog } from './liveTripWatchdog.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { RateLimiter } from './rateLimiter.js';
 import { SyncLoop } from './syncLoop.js';
+import { otlpEndpointFromEnv, Tracing } from './tracing.js';
 import { TripWorker } from './tripWorker.js';
 
 export interface EmbeddedPlatform {
@@ -35,6 +36,7 @@ export interface EmbeddedPlatform {
   search: SqliteSearchIndex;
   registry: SqliteDeviceRegistry;
   auth: ApiAuth;
+  tracing: Tracing;
   stop: () => Promise<void>;
 }
 
@@ -45,6 +47,11 @@ export interface EmbeddedPlatform {
 export async function startEmbedded(config: PlatformConfig, logger: Logger): Promise<EmbeddedPlatform> {
   ensurePrivateDataDir(config.dataDir);
   const metrics = createMetrics();
+  const tracing = new Tracing({
+    serviceName: process.env.OTEL_SERVICE_NAME || 'tripline',
+    sampleRatio: config.traceSampleRatio,
+    otlpEndpoint: otlpEndpointFromEnv(process.env),
+  });
   const bus = new SqliteBus({
     path: join(config.dataDir, 'bus.db'),
     partitionCount: config.partitions,
@@ -57,9 +64,9 @@ export async function startEmbedded(config: PlatformConfig, logger: Logger): Pro
 
   const context = await createTripContext(config.osmExtract ? { osmExtract: config.osmExtract } : {});
   if (config.osmExtract) logger.info({ file: config.osmExtract, ...(context.speedLimitStats as object) }, 'speed limits loaded');
-  const sync = new SyncLoop(store, search, metrics, logger, (trip) => store.points(trip.deviceId, trip.startMs, trip.endMs));
+  const sync = new SyncLoop(store, search, metrics, logger, (trip) => store.points(trip.deviceId, trip.startMs, trip.endMs), undefined, tracing);
   const worker = new TripWorker({
-    bus, store, config: config.pipeline, context, metrics, logger, batchSize: 200,
+    bus, store, config: config.pipeline, context, metrics, logger, batchSize: 200, tracing,
     onCommitted: () => sync.kick(),
     onAlerts: (alerts) => {
       metrics.crashAlerts.inc(alerts.length);
@@ -88,6 +95,7 @@ export async function startEmbedded(config: PlatformConfig, logger: Logger): Pro
     backlog: () => backlog,
     rateLimiter: new RateLimiter(config.deviceRatePerS, config.deviceBurst),
     maxThrottleMs: 30_000,
+    tracing,
   });
   const broker = await startAedesBroker({
     host: config.host,
@@ -131,7 +139,7 @@ export async function startEmbedded(config: PlatformConfig, logger: Logger): Pro
     };
   };
   const auth = await createApiAuthenticator(config, logger);
-  const api = createApi({ search, store, registry, auth, onRevoked: (deviceId) => broker.revoke(deviceId), metricsRegistry: metrics.registry, health, logger, scoreWindowDays: config.pipeline.scoring.rolling.windowDays });
+  const api = createApi({ search, store, registry, auth, onRevoked: (deviceId) => broker.revoke(deviceId), metricsRegistry: metrics.registry, health, logger, traces: tracing.recent, scoreWindowDays: config.pipeline.scoring.rolling.windowDays });
   const http = await new Promise<Server>((resolve) => {
     const server = serve({ fetch: api.fetch, port: config.httpPort, hostname: config.host }, () => resolve(server as Server));
   });
@@ -149,6 +157,7 @@ export async function startEmbedded(config: PlatformConfig, logger: Logger): Pro
     search,
     registry,
     auth,
+    tracing,
     stop: async () => {
       clearInterval(housekeeping);
       clearInterval(pruning);
@@ -163,6 +172,7 @@ export async function startEmbedded(config: PlatformConfig, logger: Logger): Pro
       await store.close();
       await search.close();
       await registry.close();
+      await tracing.shutdown();
     },
   };
 }

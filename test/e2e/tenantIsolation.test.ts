@@ -16,6 +16,7 @@ const tenants = ['acme', 'globex'] as const;
 type Tenant = (typeof tenants)[number];
 const tokens = {} as Record<Tenant, string>;
 const tripIds = {} as Record<Tenant, string>;
+const traceIds = {} as Record<Tenant, string>;
 
 before(async () => {
   t = await startTestPlatform();
@@ -36,6 +37,7 @@ before(async () => {
       return (body as { trips: TripSummary[] }).trips.length === 1 && (body as { trips: TripSummary[] }).trips;
     }, 20_000, `${tenant}'s trip to complete`);
     tripIds[tenant] = trips[0]!.tripId;
+    traceIds[tenant] = trips[0]!.traceIds![0]!;
   }
 });
 after(() => t.stop());
@@ -69,6 +71,7 @@ const CASES: Record<string, IdCase | ListCase> = {
   'GET /v1/trips': { kind: 'list', path: '/v1/trips?limit=500', ownData: (tenant, body) => JSON.stringify(body).includes(`${tenant}-car`) },
   'GET /v1/trips/{tripId}': { kind: 'id', path: (owner) => `/v1/trips/${tripIds[owner]}` },
   'GET /v1/trips/{tripId}/track': { kind: 'id', path: (owner) => `/v1/trips/${tripIds[owner]}/track` },
+  'GET /v1/traces/{traceId}': { kind: 'id', path: (owner) => `/v1/traces/${traceIds[owner]}` },
   'GET /v1/vehicles/{vehicleId}/score': { kind: 'id', path: (owner) => `/v1/vehicles/${owner}-van/score` },
   'GET /v1/events': { kind: 'list', path: '/v1/events?limit=500', ownData: (tenant, body) => JSON.stringify(body).includes(`${tenant}-car`) },
   'GET /v1/vehicles': { kind: 'list', path: '/v1/vehicles', ownData: (tenant, body) => JSON.stringify(body).includes(`${tenant}-van`) },
