@@ -80,7 +80,7 @@ function startLoad(periodMs: number, pointsPerBatch: number, clock: 'wall' | 'fa
 async function run(command: FleetCommand): Promise<unknown> {
   switch (command.cmd) {
     case 'connect': {
-      const clients = await connectMany(command.url, command.ids, command.label, 200, command.passwords);
+      const clients = await connectMany(command.url, command.ids, command.label, 50, command.passwords);
       const t0 = Date.now() - 2 * 3_600_000;
       cars = command.ids.map((deviceId, i) => {
         const track = Track.random(random, t0 + i * 1000);

@@ -47,11 +47,8 @@ export interface EmbeddedPlatform {
 export async function startEmbedded(config: PlatformConfig, logger: Logger): Promise<EmbeddedPlatform> {
   ensurePrivateDataDir(config.dataDir);
   const metrics = createMetrics();
-  const tracing = new Tracing({
-    serviceName: process.env.OTEL_SERVICE_NAME || 'tripline',
-    sampleRatio: config.traceSampleRatio,
-    otlpEndpoint: otlpEndpointFromEnv(process.env),
-  });
+  const otlpEndpoint = otlpEndpointFromEnv(process.env);
+  const tracing = new Tracing({ serviceName: process.env.OTEL_SERVICE_NAME || 'tripline', sampleRatio: config.traceSampleRatio, otlpEndpoint });
   const bus = new SqliteBus({
     path: join(config.dataDir, 'bus.db'),
     partitionCount: config.partitions,
@@ -77,8 +74,13 @@ export async function startEmbedded(config: PlatformConfig, logger: Logger): Pro
   sync.start();
   let backlog = await worker.backlog();
   const stopWatchdog = startLiveTripWatchdog(bus, worker, config.liveTimeoutS * 1000, () => backlog > config.maxBusBacklog);
+  let busLagMs = 0;
   const housekeeping = setInterval(() => {
     void worker.backlog().then((n) => metrics.busBacklog.set((backlog = n)));
+    void bus.oldestUnconsumedAtMs(worker.committedCursors()).then((oldest) => {
+      busLagMs = oldest === null ? 0 : Math.max(0, Date.now() - oldest);
+      metrics.busLagSeconds.set(busLagMs / 1000);
+    });
   }, 100);
   const pruning = setInterval(() => void bus.prune(worker.committedCursors()), 60_000);
   housekeeping.unref();
@@ -132,9 +134,10 @@ export async function startEmbedded(config: PlatformConfig, logger: Logger): Pro
       status: syncOk ? 'ok' : 'degraded',
       components: {
         broker: { status: 'ok', port: broker.port, connectedClients: broker.connectedClients() },
-        bus: { status: backlog <= config.maxBusBacklog ? 'ok' : 'degraded', backlogMessages: backlog },
+        bus: { status: backlog <= config.maxBusBacklog ? 'ok' : 'degraded', backlogMessages: backlog, lagMs: busLagMs },
         writeStore: { status: 'ok' },
         sync: { status: syncOk ? 'ok' : 'degraded', lagMs: lag.lagMs, pendingChanges: lag.pendingChanges },
+        tracing: { status: 'ok', ...tracing.recent.size(), sampleRatio: config.traceSampleRatio, otlp: otlpEndpoint !== undefined },
       },
     };
   };

@@ -30,6 +30,8 @@ function installContextManager(): void {
   context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
 }
 
+const MAX_SPANS_PER_TRACE = 1_000;
+
 /** A span of a kept trace, as `GET /v1/traces/{traceId}` returns it. */
 export interface SpanView {
   name: string;
@@ -62,7 +64,8 @@ export class RecentTraces implements SpanProcessor {
     if (!spans) {
       this.traces.set(traceId, (spans = []));
     }
-    if (spans.length >= this.maxSpans) return; // one runaway trace (a device reusing one traceparent) cannot evict everything
+    // A device that reuses one traceparent for every message makes one long trace: it keeps its first spans and cannot evict everything else.
+    if (spans.length >= MAX_SPANS_PER_TRACE) return;
     spans.push(span);
     this.spanCount++;
     while (this.traces.size > this.maxTraces || this.spanCount > this.maxSpans) {
