@@ -99,6 +99,16 @@ test('a message without a traceparent starts a new trace, which its trip links t
   }
 });
 
+test('/healthz reports the tracing store and bus lag; /metrics has the bus lag', async () => {
+  const health = await t.getJson<{ components: { bus: { lagMs: number }; tracing: { status: string; traces: number; spans: number; otlp: boolean } } }>(`${t.httpUrl}/healthz`);
+  assert.equal(typeof health.body.components.bus.lagMs, 'number');
+  assert.equal(health.body.components.tracing.status, 'ok');
+  assert.equal(health.body.components.tracing.otlp, false);
+  assert.ok(health.body.components.tracing.spans >= health.body.components.tracing.traces);
+  const metrics = await (await fetch(`${t.httpUrl}/metrics`)).text();
+  assert.match(metrics, /^tripline_bus_lag_seconds \d/m);
+});
+
 test("traces are served to their tenant only; unknown and malformed ids", async () => {
   const deviceId = 'tenant-traced-car';
   const client = await connectDevice(t.mqttUrl, await t.device(deviceId));
