@@ -4,7 +4,7 @@ import type { PipelineConfig } from '../domain/pipelineConfig.js';
 import type { TripSummary } from '../domain/trip.js';
 import type { Enricher, TripContext } from '../domain/tripContext.js';
 import { initialState, type DeviceTripState } from '../domain/tripSegmenter.js';
-import type { BusRecord } from '../ports/eventBus.js';
+import type { BusHeaders, BusRecord } from '../ports/eventBus.js';
 import type { BatchEffects, PointChunk } from '../ports/writeStore.js';
 
 export interface ProcessOutcome {
@@ -14,6 +14,8 @@ export interface ProcessOutcome {
   enrichmentFailures: Partial<Record<Enricher, number>>;
   pointsAccepted: number;
   alerts: StreamStep['alerts'];
+  /** Per alert (same order), the headers of the message that raised it and its tenant: the alert continues that message's trace. */
+  alertSources: Array<{ headers: BusHeaders; tenantId: string | null }>;
 }
 
 /**
@@ -31,7 +33,7 @@ export function processBatch(
   const states = new Map(loaded);
   const chunks = new Map<string, PointChunk>();
   const trips = new Map<string, TripSummary>();
-  const outcome: Omit<ProcessOutcome, 'effects'> = { filtered: {}, enrichmentFailures: {}, pointsAccepted: 0, alerts: [] };
+  const outcome: Omit<ProcessOutcome, 'effects'> = { filtered: {}, enrichmentFailures: {}, pointsAccepted: 0, alerts: [], alertSources: [] };
 
   const tripTraces: Record<string, string[]> = {};
   for (const { message, headers } of records) {
@@ -63,6 +65,7 @@ export function processBatch(
     for (const { reason } of step.rejected) outcome.filtered[reason] = (outcome.filtered[reason] ?? 0) + 1;
     for (const enricher of step.enrichmentFailures) outcome.enrichmentFailures[enricher] = (outcome.enrichmentFailures[enricher] ?? 0) + 1;
     outcome.alerts.push(...step.alerts);
+    for (let i = 0; i < step.alerts.length; i++) outcome.alertSources.push({ headers, tenantId: message.kind === 'points' ? message.tenantId : null });
     for (const point of step.accepted) {
       let chunk = chunks.get(message.deviceId);
       if (!chunk) chunks.set(message.deviceId, (chunk = { deviceId: message.deviceId, firstMs: point.tsMs, lastMs: point.tsMs, points: [] }));

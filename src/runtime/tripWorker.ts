@@ -7,7 +7,7 @@ import { processBatch, type ProcessOutcome } from '../functions/processTrip.js';
 import type { EventBus } from '../ports/eventBus.js';
 import type { WriteStore } from '../ports/writeStore.js';
 import type { Metrics } from './metrics.js';
-import { contextFromHeaders, headersOf, isSampled, TENANT_ATTRIBUTE, trace, type Tracing } from './tracing.js';
+import { contextFromHeaders, headersOf, isSampled, otelContext, TENANT_ATTRIBUTE, trace, type Tracing } from './tracing.js';
 import { Waker } from './waker.js';
 import { ROOT_CONTEXT, type Span } from '@opentelemetry/api';
 import type { BusRecord } from '../ports/eventBus.js';
@@ -148,7 +148,7 @@ export class TripWorker {
 
     const now = Date.now();
     let tripChanges = 0;
-    for (const { effects, filtered, enrichmentFailures, pointsAccepted, alerts } of outcomes) {
+    for (const { effects, filtered, enrichmentFailures, pointsAccepted, alerts, alertSources } of outcomes) {
       this.cursors.set(effects.partition, effects.offset);
       for (const state of effects.states) {
         // Only devices with an open trip stay cached, so memory follows the trips driving now.
@@ -158,7 +158,7 @@ export class TripWorker {
       metrics.pointsStored.inc(pointsAccepted);
       for (const [reason, n] of Object.entries(filtered)) metrics.pointsFiltered.inc({ reason }, n);
       for (const [enricher, n] of Object.entries(enrichmentFailures)) metrics.enrichmentFailures.inc({ enricher }, n);
-      if (alerts.length > 0) this.options.onAlerts(alerts);
+      if (alerts.length > 0) this.raise(alerts, alertSources);
       tripChanges += effects.trips.length;
     }
     metrics.tripsChanged.inc(tripChanges);
@@ -168,6 +168,33 @@ export class TripWorker {
     metrics.activeTrips.set(this.states.size);
     if (tripChanges > 0) this.options.onCommitted();
     return processed;
+  }
+
+  /**
+   * Alerts of traced messages are raised one by one inside an `alert.raise` span of the message's
+   * trace (under its `worker.process` span), so whatever the handler does (logging, sending) runs
+   * in that trace; the others go together, as before.
+   */
+  private raise(alerts: ProcessOutcome['alerts'], sources: ProcessOutcome['alertSources']): void {
+    const tracing = this.options.tracing;
+    const untraced: ProcessOutcome['alerts'] = [];
+    alerts.forEach((alert, i) => {
+      const source = sources[i];
+      const parent = tracing && source ? contextFromHeaders(source.headers) : undefined;
+      if (!tracing || !isSampled(parent)) return void untraced.push(alert);
+      const span = tracing.start('alert.raise', parent, {
+        [TENANT_ATTRIBUTE]: source?.tenantId ?? '',
+        'tripline.device_id': alert.deviceId,
+        'tripline.alert_type': alert.type,
+        ...(alert.tripId ? { 'tripline.trip_id': alert.tripId } : {}),
+      });
+      try {
+        otelContext.with(trace.setSpan(parent, span), () => this.options.onAlerts([alert]));
+      } finally {
+        span.end();
+      }
+    });
+    if (untraced.length > 0) this.options.onAlerts(untraced);
   }
 
   /**

@@ -99,6 +99,29 @@ test('a message without a traceparent starts a new trace, which its trip links t
   }
 });
 
+test('a crash alert raised by a traced message continues its trace (alert.raise under worker.process)', async () => {
+  const deviceId = 'crash-traced-car';
+  const client = await connectDevice(t.mqttUrl, await t.device(deviceId));
+  const t0 = Date.now() - 3_600_000;
+  const speeds = [...Array(20).fill(15), 3, 0, 0, 0, 0] as number[];
+  let lat = 50.85;
+  const points = speeds.map((speed, i) => {
+    lat += speed / 111_320;
+    return { tsMs: t0 + i * 1000, lat, lon: 4.35, speedMps: speed, headingDeg: 0, ignition: true, ...(i === 20 ? { accelMps2: { x: -60, y: 10, z: 9.81 } } : {}) };
+  });
+  const traceId = randomBytes(16).toString('hex');
+  await client.publishAsync(TOPICS.telemetry(deviceId), JSON.stringify({ points: points.slice(0, 15).map(toWire) }), { qos: 1 });
+  await client.publishAsync(TOPICS.telemetry(deviceId), JSON.stringify({ traceparent: `00-${traceId}-${randomBytes(8).toString('hex')}-01`, points: points.slice(15).map(toWire) }), { qos: 1 });
+  await client.endAsync();
+  const { spans } = await eventually(async () => {
+    const found = await traceOf(traceId);
+    return found.spans.some((span) => span.name === 'alert.raise') && found;
+  }, 20_000, 'the alert span');
+  const alert = spans.find((span) => span.name === 'alert.raise')!;
+  assert.equal(alert.attributes['tripline.alert_type'], 'crash');
+  assert.equal(spans.find((span) => span.spanId === alert.parentSpanId)?.name, 'worker.process');
+});
+
 test('/healthz reports the tracing store and bus lag; /metrics has the bus lag', async () => {
   const health = await t.getJson<{ components: { bus: { lagMs: number }; tracing: { status: string; traces: number; spans: number; otlp: boolean } } }>(`${t.httpUrl}/healthz`);
   assert.equal(typeof health.body.components.bus.lagMs, 'number');
