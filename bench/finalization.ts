@@ -34,7 +34,7 @@ export async function benchFinalization(n: number, measureMemory: boolean): Prom
   const random = rng(2000 + n);
   const watcher = new CompletionWatcher(bp.platform);
   const probeIds = Array.from({ length: FINAL.probes }, (_, i) => `fin${n}-${String(i).padStart(2, '0')}`);
-  const probes = await connectMany(bp.mqttUrl, probeIds, 'probe devices', 100, await bp.register(probeIds));
+  const probes = await connectMany(bp.mqttUrl, probeIds, 'probe devices', 50, await bp.register(probeIds));
   let sent = 0;
   const settled = (what: string) => pointsStored(bp.platform, sent, what);
   // One road per probe device: its second trip continues where the first ended (a jump would be filtered as a teleport).

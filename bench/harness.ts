@@ -43,7 +43,7 @@ export interface BenchPlatform {
  */
 export async function startPlatform(): Promise<BenchPlatform> {
   const dataDir = mkdtempSync(join(os.tmpdir(), 'tripline-bench-'));
-  const config = loadConfig({ mqttPort: 0, httpPort: 0, dataDir, logLevel: 'silent', deviceRatePerS: 0, secretHashCost: 10 }, {});
+  const config = loadConfig({ mqttPort: 0, httpPort: 0, dataDir, logLevel: 'silent', deviceRatePerS: 0, secretHashCost: 10, traceSampleRatio: Number(process.env.BENCH_TRACE_RATIO ?? 1) }, {});
   const platform = await startEmbedded(config, createLogger(config.logLevel));
   return {
     platform,

@@ -11,7 +11,7 @@ export async function benchSearchLatency(): Promise<ReturnType<typeof summarize>
   const fleet = new Fleet(3);
   const random = rng(3);
   const probeIds = Array.from({ length: LATENCY.probes }, (_, i) => `probe-${String(i).padStart(3, '0')}`);
-  const probes = await connectMany(bp.mqttUrl, probeIds, 'probe devices', 100, await bp.register(probeIds));
+  const probes = await connectMany(bp.mqttUrl, probeIds, 'probe devices', 50, await bp.register(probeIds));
   try {
     const ids = Array.from({ length: LATENCY.backgroundCars }, (_, i) => `bg-${String(i).padStart(3, '0')}`);
     await fleet.connect(bp.mqttUrl, ids, 'background cars', await bp.register(ids));

@@ -12,6 +12,7 @@ import { registerAlertStreamRoute } from './routes/alertStream.js';
 import { registerAnalyticsRoutes } from './routes/analytics.js';
 import { registerDeviceRoutes } from './routes/devices.js';
 import { registerHealthRoute, type Health } from './routes/health.js';
+import { registerTraceRoutes, type TraceSource } from './routes/traces.js';
 import { registerTripRoutes } from './routes/trips.js';
 import { registerVehicleRoutes } from './routes/vehicles.js';
 import { registerWebhookRoutes } from './routes/webhooks.js';
@@ -30,6 +31,7 @@ export interface ApiDeps {
   alerts: AlertStore;
   alertFeed: AlertFeed;
   alertHub: AlertHub;
+  traces: TraceSource;
 }
 
 /**
@@ -86,5 +88,6 @@ export function createApi(deps: ApiDeps): OpenAPIHono<ApiEnv> {
   registerVehicleRoutes(app, { search: deps.search, windowDays: deps.scoreWindowDays });
   registerWebhookRoutes(app, { alerts: deps.alerts });
   registerAlertStreamRoute(app, { hub: deps.alertHub, feed: deps.alertFeed });
+  registerTraceRoutes(app, deps.traces);
   return app;
 }

@@ -63,6 +63,7 @@ export const TripSchema = z
     timeZone: z.string().nullable().openapi({ example: 'Europe/Brussels' }),
     score: TripScoreSchema.nullable().openapi({ description: 'set when the trip completes' }),
     enrichmentFailures: z.array(z.string()).openapi({ description: 'enrichers that failed; the trip completed without them' }),
+    traceIds: z.array(z.string()).optional().openapi({ description: 'traces of messages that built this trip (the first and the latest few): GET /v1/traces/{traceId}' }),
   })
   .openapi('Trip');
 

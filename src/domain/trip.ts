@@ -49,6 +49,11 @@ export interface TripSummary {
   score: TripScore | null;
   /** Enrichers that failed for this trip (the trip completes anyway). */
   enrichmentFailures: string[];
+  /**
+   * Ids of traces of messages that built this trip (GET /v1/traces/{traceId}): the first and the
+   * latest few, set by the write store.
+   */
+  traceIds?: string[];
 }
 
 export const MAX_EVENTS_PER_TRIP = 500;

@@ -5,7 +5,7 @@ import type { PipelineConfig } from '../domain/pipelineConfig.js';
 import type { TripSummary } from '../domain/trip.js';
 import type { Enricher, TripContext } from '../domain/tripContext.js';
 import { initialState, type DeviceTripState } from '../domain/tripSegmenter.js';
-import type { BusRecord } from '../ports/eventBus.js';
+import type { BusHeaders, BusRecord } from '../ports/eventBus.js';
 import type { BatchEffects, PointChunk } from '../ports/writeStore.js';
 
 export interface ProcessOutcome {
@@ -34,7 +34,8 @@ export function processBatch(
   const alerts = new Map<string, Alert>();
   const outcome: Omit<ProcessOutcome, 'effects'> = { filtered: {}, enrichmentFailures: {}, pointsAccepted: 0 };
 
-  for (const { message } of records) {
+  const tripTraces: Record<string, string[]> = {};
+  for (const { message, headers } of records) {
     let step: StreamStep;
     // A silence has no receipt of its own: its alerts (if any) date from the device's last message.
     let receivedAtMs = 0;
@@ -54,10 +55,22 @@ export function processBatch(
       step = onPoints(state, message.points, message.receivedAtMs, config, context);
     }
     states.set(message.deviceId, step.state);
-    for (const trip of step.changes) trips.set(trip.tripId, trip);
+    const traceparent = headers.traceparent;
+    for (const trip of step.changes) {
+      trips.set(trip.tripId, trip);
+      if (traceparent) (tripTraces[trip.tripId] ??= []).push(traceparent);
+    }
+    // Points that went into the open trip without changing its summary built it too.
+    const open = step.state.trip;
+    if (traceparent && open && step.accepted.length > 0 && !step.changes.some((trip) => trip.tripId === open.tripId)) {
+      (tripTraces[open.tripId] ??= []).push(traceparent);
+    }
     for (const { reason } of step.rejected) outcome.filtered[reason] = (outcome.filtered[reason] ?? 0) + 1;
     for (const enricher of step.enrichmentFailures) outcome.enrichmentFailures[enricher] = (outcome.enrichmentFailures[enricher] ?? 0) + 1;
-    for (const alert of step.alerts) if (!alerts.has(alert.alertId)) alerts.set(alert.alertId, { ...alert, receivedAtMs });
+    // The alert continues the trace of the message that raised it, so its deliveries can too.
+    for (const alert of step.alerts) {
+      if (!alerts.has(alert.alertId)) alerts.set(alert.alertId, { ...alert, receivedAtMs, ...(traceparent ? { traceparent } : {}) });
+    }
     for (const point of step.accepted) {
       let chunk = chunks.get(message.deviceId);
       if (!chunk) chunks.set(message.deviceId, (chunk = { deviceId: message.deviceId, firstMs: point.tsMs, lastMs: point.tsMs, points: [] }));
@@ -77,6 +90,7 @@ export function processBatch(
       trips: [...trips.values()],
       states: [...states.values()].filter((s) => s !== loaded.get(s.deviceId)),
       alerts: [...alerts.values()],
+      ...(Object.keys(tripTraces).length > 0 ? { tripTraces } : {}),
     },
   };
 }

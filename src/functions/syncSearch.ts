@@ -6,12 +6,26 @@ import type { ChangeFeed, TripChange } from '../ports/writeStore.js';
  * Moves the next changes of the write store's outbox into the search index. Idempotent:
  * the index upserts by id and version and stores its cursor with the documents.
  */
-export async function syncOnce(feed: ChangeFeed, index: SearchIndex, batchSize: number, trackOf?: TrackSource): Promise<number> {
+export async function syncOnce(feed: ChangeFeed, index: SearchIndex, batchSize: number, trackOf?: TrackSource, observer?: SyncObserver): Promise<number> {
   const { seq } = await index.position();
   const changes = await feed.readAfter(seq, batchSize);
   if (changes.length === 0) return 0;
-  await index.apply(changes, trackOf ? await tracksOfCompleted(changes, trackOf) : undefined);
+  const observed = observer?.begin(changes);
+  try {
+    const tracks = trackOf ? await tracksOfCompleted(changes, trackOf) : undefined;
+    observed?.indexing();
+    await index.apply(changes, tracks);
+  } catch (error) {
+    observed?.done(error);
+    throw error;
+  }
+  observed?.done();
   return changes.length;
+}
+
+/** Watches a sync batch (tracing): from when it is read, when indexing starts, and its end. */
+export interface SyncObserver {
+  begin(changes: TripChange[]): { indexing(): void; done(error?: unknown): void };
 }
 
 /** Where a completed trip's track comes from (the write store's point chunks). */

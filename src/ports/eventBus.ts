@@ -21,10 +21,15 @@ export interface SilenceMessage {
 
 export type BusMessage = PointsMessage | SilenceMessage;
 
+/** Metadata beside a message, such as its W3C trace context (`traceparent`, `tracestate`). */
+export type BusHeaders = Record<string, string>;
+
 export interface BusRecord {
   partition: number;
   offset: number;
   message: BusMessage;
+  /** Empty for messages appended without headers (and for those written before headers existed). */
+  headers: BusHeaders;
 }
 
 /**
@@ -33,11 +38,13 @@ export interface BusRecord {
  */
 export interface EventBus {
   readonly partitionCount: number;
-  /** Resolves once every message is durable. */
-  append(messages: BusMessage[]): Promise<void>;
+  /** Resolves once every message is durable. `headers` go with every message of the call. */
+  append(messages: BusMessage[], headers?: BusHeaders): Promise<void>;
   read(partition: number, afterOffset: number, limit: number): Promise<BusRecord[]>;
   /** The offset of the newest message, over all partitions (offsets grow across partitions). */
   head(): Promise<number>;
+  /** When the oldest message past each partition's cursor was appended (epoch ms), or null when none waits. */
+  oldestUnconsumedAtMs(cursors: ReadonlyMap<number, number>): Promise<number | null>;
   /** Drops messages every consumer is past and that are older than the retention. */
   prune(cursors: ReadonlyMap<number, number>): Promise<number>;
   onAppend(listener: () => void): void;

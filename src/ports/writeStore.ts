@@ -21,6 +21,12 @@ export interface BatchEffects {
   states: DeviceTripState[];
   /** Alerts raised by this batch: written with it (an outbox), so none is lost or doubled by a crash and replay. */
   alerts: Alert[];
+  /**
+   * Per trip, the W3C traceparents of this batch's messages that changed it or added points to
+   * it: the trip keeps their trace ids (`traceIds`), and the outbox row of a changed trip carries
+   * them on to sync.
+   */
+  tripTraces?: Record<string, string[]>;
 }
 
 /** A row of the alert outbox the dispatcher tails. */
@@ -37,6 +43,8 @@ export interface TripChange {
   version: number;
   writtenAtMs: number;
   trip: TripSummary;
+  /** Trace contexts of the messages behind this change (none for rows written before tracing). */
+  traceparents?: string[];
 }
 
 export interface WriteStore {

@@ -40,6 +40,7 @@ export const SETTINGS = {
   webhookTimeoutMs: { env: 'TRIPLINE_WEBHOOK_TIMEOUT_MS', default: '5000', help: 'a try fails without a 2xx within this' },
   defaultTenant: { env: 'TRIPLINE_DEFAULT_TENANT', default: 'demo', help: 'tenant of devices not in the registry' },
   logLevel: { env: 'TRIPLINE_LOG_LEVEL', default: 'info', help: 'pino log level' },
+  traceSampleRatio: { env: 'TRIPLINE_TRACE_SAMPLE_RATIO', default: '1', help: 'share of new traces (one per MQTT message) recorded, 0–1; a device traceparent marked sampled is always followed' },
 } as const;
 
 const port = z.coerce.number().int().min(0).max(65535);
@@ -81,6 +82,7 @@ const schema = z.object({
   webhookTimeoutMs: z.coerce.number().int().min(100).max(60_000),
   defaultTenant: z.string().regex(ID_PATTERN, `expected ${ID_RULE}`),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
+  traceSampleRatio: z.coerce.number().min(0).max(1),
 }).superRefine((config, context) => {
   const files = [config.mqttTlsCert, config.mqttTlsKey, config.mqttTlsCa];
   if (config.mqttTlsPort !== null && files.some((file) => file === null)) {

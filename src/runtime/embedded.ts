@@ -26,6 +26,7 @@ import { startLiveTripWatchdog } from './liveTripWatchdog.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { RateLimiter } from './rateLimiter.js';
 import { SyncLoop } from './syncLoop.js';
+import { otlpEndpointFromEnv, Tracing } from './tracing.js';
 import { TripWorker } from './tripWorker.js';
 import { WebhookSender } from './webhookSender.js';
 
@@ -45,6 +46,7 @@ export interface EmbeddedPlatform {
   search: SqliteSearchIndex;
   registry: SqliteDeviceRegistry;
   auth: ApiAuth;
+  tracing: Tracing;
   stop: () => Promise<void>;
 }
 
@@ -55,6 +57,8 @@ export interface EmbeddedPlatform {
 export async function startEmbedded(config: PlatformConfig, logger: Logger): Promise<EmbeddedPlatform> {
   ensurePrivateDataDir(config.dataDir);
   const metrics = createMetrics();
+  const otlpEndpoint = otlpEndpointFromEnv(process.env);
+  const tracing = new Tracing({ serviceName: process.env.OTEL_SERVICE_NAME || 'tripline', sampleRatio: config.traceSampleRatio, otlpEndpoint });
   const bus = new SqliteBus({
     path: join(config.dataDir, 'bus.db'),
     partitionCount: config.partitions,
@@ -83,9 +87,9 @@ export async function startEmbedded(config: PlatformConfig, logger: Logger): Pro
     feed: store, store: alerts, hub: alertHub, downlink: (deviceId, payload) => downlink(deviceId, payload), metrics, logger,
     onEnqueued: () => sender.kick(),
   });
-  const sync = new SyncLoop(store, search, metrics, logger, (trip) => store.points(trip.deviceId, trip.startMs, trip.endMs));
+  const sync = new SyncLoop(store, search, metrics, logger, (trip) => store.points(trip.deviceId, trip.startMs, trip.endMs), undefined, tracing);
   const worker = new TripWorker({
-    bus, store, config: config.pipeline, context, metrics, logger, batchSize: 200,
+    bus, store, config: config.pipeline, context, metrics, logger, batchSize: 200, tracing,
     onCommitted: () => sync.kick(),
     onAlertsCommitted: () => dispatcher.kick(),
   });
@@ -93,8 +97,13 @@ export async function startEmbedded(config: PlatformConfig, logger: Logger): Pro
   sync.start();
   let backlog = await worker.backlog();
   const stopWatchdog = startLiveTripWatchdog(bus, worker, config.liveTimeoutS * 1000, () => backlog > config.maxBusBacklog);
+  let busLagMs = 0;
   const housekeeping = setInterval(() => {
     void worker.backlog().then((n) => metrics.busBacklog.set((backlog = n)));
+    void bus.oldestUnconsumedAtMs(worker.committedCursors()).then((oldest) => {
+      busLagMs = oldest === null ? 0 : Math.max(0, Date.now() - oldest);
+      metrics.busLagSeconds.set(busLagMs / 1000);
+    });
   }, 100);
   const pruning = setInterval(() => {
     void bus.prune(worker.committedCursors());
@@ -117,6 +126,7 @@ export async function startEmbedded(config: PlatformConfig, logger: Logger): Pro
     backlog: () => backlog,
     rateLimiter: new RateLimiter(config.deviceRatePerS, config.deviceBurst),
     maxThrottleMs: 30_000,
+    tracing,
   });
   const broker = await startAedesBroker({
     host: config.host,
@@ -158,15 +168,19 @@ export async function startEmbedded(config: PlatformConfig, logger: Logger): Pro
       status: syncOk && alertsOk ? 'ok' : 'degraded',
       components: {
         broker: { status: 'ok', port: broker.port, connectedClients: broker.connectedClients() },
-        bus: { status: backlog <= config.maxBusBacklog ? 'ok' : 'degraded', backlogMessages: backlog },
+        bus: { status: backlog <= config.maxBusBacklog ? 'ok' : 'degraded', backlogMessages: backlog, lagMs: busLagMs },
         writeStore: { status: 'ok' },
         sync: { status: syncOk ? 'ok' : 'degraded', lagMs: lag.lagMs, pendingChanges: lag.pendingChanges },
         alerts: { status: alertsOk ? 'ok' : 'degraded', pendingAlerts, streams: alertHub.subscribers() },
+        tracing: { status: 'ok', ...tracing.recent.size(), sampleRatio: config.traceSampleRatio, otlp: otlpEndpoint !== undefined },
       },
     };
   };
   const auth = await createApiAuthenticator(config, logger);
-  const api = createApi({ search, store, registry, auth, onRevoked: (deviceId) => broker.revoke(deviceId), metricsRegistry: metrics.registry, health, logger, scoreWindowDays: config.pipeline.scoring.rolling.windowDays, alerts, alertFeed: store, alertHub });
+  const api = createApi({
+    search, store, registry, auth, onRevoked: (deviceId) => broker.revoke(deviceId), metricsRegistry: metrics.registry, health, logger,
+    scoreWindowDays: config.pipeline.scoring.rolling.windowDays, alerts, alertFeed: store, alertHub, traces: tracing.recent,
+  });
   const http = await new Promise<Server>((resolve) => {
     const server = serve({ fetch: api.fetch, port: config.httpPort, hostname: config.host }, () => resolve(server as Server));
   });
@@ -186,6 +200,7 @@ export async function startEmbedded(config: PlatformConfig, logger: Logger): Pro
     search,
     registry,
     auth,
+    tracing,
     stop: async () => {
       clearInterval(housekeeping);
       clearInterval(pruning);
@@ -204,6 +219,7 @@ export async function startEmbedded(config: PlatformConfig, logger: Logger): Pro
       await alerts.close();
       await search.close();
       await registry.close();
+      await tracing.shutdown();
     },
   };
 }

@@ -5,6 +5,7 @@ import { parseTelemetry, type RejectReason } from '../functions/ingest/parseTele
 import type { EventBus } from '../ports/eventBus.js';
 import type { Metrics } from './metrics.js';
 import type { RateLimiter } from './rateLimiter.js';
+import { contextFromTraceparent, headersOf, otelContext, TENANT_ATTRIBUTE, trace, type Tracing } from './tracing.js';
 
 export interface IngestServiceOptions {
   bus: EventBus;
@@ -16,6 +17,7 @@ export interface IngestServiceOptions {
   rateLimiter: RateLimiter;
   /** The longest a QoS 1 message over the device's rate waits for its turn before it is refused. */
   maxThrottleMs: number;
+  tracing: Tracing;
 }
 
 /**
@@ -27,6 +29,7 @@ export function createIngestService(options: IngestServiceOptions) {
   const { bus, metrics, logger } = options;
   return async function onPublish(input: PublishInput): Promise<PublishVerdict> {
     const started = performance.now();
+    const receivedAtMs = Date.now();
     metrics.messagesReceived.inc();
     // QoS 0 has no acknowledgement to withhold, so over the rate it is dropped. At QoS 1 the
     // PUBACK waits for the device's turn: Aedes reads nothing more from that one socket meanwhile,
@@ -51,13 +54,46 @@ export function createIngestService(options: IngestServiceOptions) {
       { topic: input.topic, payload: input.payload, publisherId: input.clientId, receivedAtMs: Date.now() },
       { maxPayloadBytes: options.maxPayloadBytes, resolveDevice: (deviceId) => (deviceId === identity.deviceId ? identity : null) },
     );
+    // One trace per message: it starts here, or continues the device's own traceparent.
+    const span = options.tracing.start('ingest', outcome.ok ? contextFromTraceparent(outcome.traceparent) : undefined, {
+      [TENANT_ATTRIBUTE]: identity.tenantId,
+      'tripline.device_id': identity.deviceId,
+      'messaging.system': 'mqtt',
+      'messaging.destination.name': input.topic.slice(0, 200),
+      'messaging.operation.type': 'receive',
+      'tripline.qos': input.qos,
+    }, receivedAtMs);
     if (!outcome.ok) {
       metrics.messagesRejected.inc({ reason: outcome.reason });
-      logger.debug({ clientId: input.clientId, reason: outcome.reason, detail: outcome.detail }, 'message rejected');
+      span.setAttribute('tripline.reject_reason', outcome.reason);
+      span.setStatus({ code: 2, message: outcome.reason });
+      otelContext.with(trace.setSpan(otelContext.active(), span), () =>
+        logger.debug({ clientId: input.clientId, reason: outcome.reason, detail: outcome.detail }, 'message rejected'));
+      span.end();
       return REFUSED.has(outcome.reason) ? 'refuse' : 'drop';
     }
-    while (options.backlog() > options.maxBusBacklog) await sleep(50);
-    await bus.append([outcome.message]);
+    span.setAttribute('tripline.points', outcome.message.points.length);
+    try {
+      while (options.backlog() > options.maxBusBacklog) await sleep(50);
+      const append = options.tracing.start('bus.append', trace.setSpan(otelContext.active(), span), {
+        [TENANT_ATTRIBUTE]: identity.tenantId,
+        'tripline.device_id': identity.deviceId,
+      });
+      try {
+        // The message carries the append span's context: the worker's spans continue from it.
+        await bus.append([outcome.message], append.isRecording() ? headersOf(append) : undefined);
+      } catch (error) {
+        append.setStatus({ code: 2, message: error instanceof Error ? error.message : String(error) });
+        throw error;
+      } finally {
+        append.end();
+      }
+    } catch (error) {
+      span.setStatus({ code: 2, message: 'bus append failed' });
+      span.end();
+      throw error;
+    }
+    span.end();
     metrics.messagesAccepted.inc();
     metrics.pointsReceived.inc(outcome.message.points.length);
     metrics.stageSeconds.observe({ stage: 'ingest' }, (performance.now() - started) / 1000);

@@ -1,9 +1,11 @@
 import type { Logger } from 'pino';
-import { syncLag, syncOnce, type TrackSource } from '../functions/syncSearch.js';
+import { syncLag, syncOnce, type SyncObserver, type TrackSource } from '../functions/syncSearch.js';
 import type { SearchIndex } from '../ports/searchIndex.js';
 import type { ChangeFeed } from '../ports/writeStore.js';
 import type { Metrics } from './metrics.js';
+import { contextFromTraceparent, isSampled, TENANT_ATTRIBUTE, trace, type Tracing } from './tracing.js';
 import { Waker } from './waker.js';
+import { ROOT_CONTEXT, type Span } from '@opentelemetry/api';
 
 /**
  * Keeps the search store in step with the write store: woken as soon as the worker commits
@@ -21,7 +23,12 @@ export class SyncLoop {
     private readonly logger: Logger,
     private readonly trackOf?: TrackSource,
     private readonly batchSize = 1000,
-  ) {}
+    tracing?: Tracing,
+  ) {
+    this.observer = tracing ? traceSync(tracing) : undefined;
+  }
+
+  private readonly observer: SyncObserver | undefined;
 
   start(): void {
     this.running = true;
@@ -47,7 +54,7 @@ export class SyncLoop {
       let moved = 0;
       try {
         const started = performance.now();
-        moved = await syncOnce(this.feed, this.index, this.batchSize, this.trackOf);
+        moved = await syncOnce(this.feed, this.index, this.batchSize, this.trackOf, this.observer);
         if (moved > 0) this.metrics.stageSeconds.observe({ stage: 'sync' }, (performance.now() - started) / 1000);
         const lag = await this.lag();
         this.metrics.syncLagSeconds.set(lag.lagMs / 1000);
@@ -61,4 +68,39 @@ export class SyncLoop {
     }
   }
 
+}
+
+/**
+ * For each change that carries trace contexts (from the outbox row), a `sync.apply` span in each
+ * of those traces, and under it a `searchIndex.apply` span for the search store's transaction.
+ */
+function traceSync(tracing: Tracing): SyncObserver {
+  return {
+    begin(changes) {
+      const traced: Array<{ span: Span; tenantId: string; tripId: string }> = [];
+      for (const change of changes) {
+        for (const traceparent of change.traceparents ?? []) {
+          const parent = contextFromTraceparent(traceparent);
+          if (!isSampled(parent)) continue;
+          const attributes = { [TENANT_ATTRIBUTE]: change.trip.tenantId, 'tripline.trip_id': change.tripId, 'tripline.trip_version': change.version, 'tripline.outbox_seq': change.seq };
+          traced.push({ span: tracing.start('sync.apply', parent, { ...attributes, 'tripline.batch_size': changes.length }), tenantId: change.trip.tenantId, tripId: change.tripId });
+        }
+      }
+      const indexSpans: Span[] = [];
+      const fail = (span: Span, error: unknown) => span.setStatus({ code: 2, message: error instanceof Error ? error.message : String(error) });
+      return {
+        indexing() {
+          for (const { span, tenantId, tripId } of traced) {
+            indexSpans.push(tracing.start('searchIndex.apply', trace.setSpan(ROOT_CONTEXT, span), { [TENANT_ATTRIBUTE]: tenantId, 'tripline.trip_id': tripId, 'db.system.name': 'sqlite' }));
+          }
+        },
+        done(error) {
+          for (const span of [...indexSpans, ...traced.map((t) => t.span)]) {
+            if (error) fail(span, error);
+            span.end();
+          }
+        },
+      };
+    },
+  };
 }

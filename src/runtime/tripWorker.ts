@@ -3,11 +3,15 @@ import type { Logger } from 'pino';
 import type { PipelineConfig } from '../domain/pipelineConfig.js';
 import type { TripContext } from '../domain/tripContext.js';
 import type { DeviceTripState } from '../domain/tripSegmenter.js';
+import type { Alert } from '../domain/alerts/alert.js';
 import { processBatch, type ProcessOutcome } from '../functions/processTrip.js';
 import type { EventBus } from '../ports/eventBus.js';
 import type { WriteStore } from '../ports/writeStore.js';
 import type { Metrics } from './metrics.js';
+import { contextFromHeaders, headersOf, isSampled, otelContext, TENANT_ATTRIBUTE, trace, type Tracing } from './tracing.js';
 import { Waker } from './waker.js';
+import { ROOT_CONTEXT, type Span } from '@opentelemetry/api';
+import type { BusRecord } from '../ports/eventBus.js';
 
 export interface TripWorkerOptions {
   bus: EventBus;
@@ -21,6 +25,7 @@ export interface TripWorkerOptions {
   onCommitted: () => void;
   /** Alerts were committed to the alert outbox (with their batch): the dispatcher should look now. */
   onAlertsCommitted: () => void;
+  tracing?: Tracing;
 }
 
 /**
@@ -109,14 +114,16 @@ export class TripWorker {
     const head = await bus.head();
     const outcomes: ProcessOutcome[] = [];
     const receivedAtMs: number[] = [];
+    const spans: TracedMessage[] = [];
     let consumedPoints = 0;
     let processed = 0;
     for (let partition = 0; partition < bus.partitionCount; partition++) {
-      const records = await bus.read(partition, this.cursors.get(partition) ?? 0, batchSize);
+      let records = await bus.read(partition, this.cursors.get(partition) ?? 0, batchSize);
       if (records.length === 0) {
         this.caughtUpTo.set(partition, head);
         continue;
       }
+      if (this.options.tracing) records = this.traceRecords(this.options.tracing, records, spans);
       // Devices never span partitions, so each batch sees the states the previous ones left.
       outcomes.push(processBatch(records, await this.statesOf(records.map((record) => record.message.deviceId)), config, context));
       processed += records.length;
@@ -127,7 +134,18 @@ export class TripWorker {
       }
     }
     if (outcomes.length === 0) return 0;
-    await store.commit(outcomes.map((outcome) => outcome.effects));
+    const commitSpans = this.options.tracing && spans.length > 0 ? this.startCommitSpans(this.options.tracing, spans, outcomes) : [];
+    try {
+      await store.commit(outcomes.map((outcome) => outcome.effects));
+    } catch (error) {
+      for (const span of [...commitSpans, ...spans.map((traced) => traced.span)]) {
+        span.setStatus({ code: 2, message: error instanceof Error ? error.message : String(error) });
+        span.end();
+      }
+      throw error;
+    }
+    for (const span of commitSpans) span.end();
+    for (const { span } of spans) span.end();
 
     const now = Date.now();
     let tripChanges = 0;
@@ -144,6 +162,7 @@ export class TripWorker {
       for (const [enricher, n] of Object.entries(enrichmentFailures)) metrics.enrichmentFailures.inc({ enricher }, n);
       for (const alert of effects.alerts) metrics.alertsRaised.inc({ type: alert.type });
       alerts += effects.alerts.length;
+      this.markRaised(effects.alerts);
       tripChanges += effects.trips.length;
     }
     metrics.tripsChanged.inc(tripChanges);
@@ -154,6 +173,81 @@ export class TripWorker {
     if (alerts > 0) this.options.onAlertsCommitted();
     if (tripChanges > 0) this.options.onCommitted();
     return processed;
+  }
+
+  /**
+   * A committed alert of a traced message gets an `alert.raise` span in that message's trace
+   * (the alert row keeps the context, so its deliveries can continue it), and a log line in it.
+   */
+  private markRaised(alerts: readonly Alert[]): void {
+    for (const alert of alerts) {
+      const parent = this.options.tracing && alert.traceparent ? contextFromHeaders({ traceparent: alert.traceparent }) : undefined;
+      if (!this.options.tracing || !parent || !isSampled(parent)) {
+        this.options.logger.warn({ alert }, 'alert raised');
+        continue;
+      }
+      const span = this.options.tracing.start('alert.raise', parent, {
+        [TENANT_ATTRIBUTE]: alert.tenantId,
+        'tripline.device_id': alert.deviceId,
+        'tripline.alert_type': alert.type,
+        ...(alert.tripId ? { 'tripline.trip_id': alert.tripId } : {}),
+      });
+      try {
+        otelContext.with(trace.setSpan(parent, span), () => this.options.logger.warn({ alert }, 'alert raised'));
+      } finally {
+        span.end();
+      }
+    }
+  }
+
+  /**
+   * One `worker.process` span per traced message, in the message's own trace (a pass covers
+   * many messages of many traces, so there is no batch span); the records handed on carry the
+   * span's context instead of the bus append's, so what they change links to it.
+   */
+  private traceRecords(tracing: Tracing, records: BusRecord[], spans: TracedMessage[]): BusRecord[] {
+    return records.map((record) => {
+      const parent = contextFromHeaders(record.headers);
+      if (!isSampled(parent)) return record;
+      const message = record.message;
+      const tenantId = message.kind === 'points' ? message.tenantId : '';
+      const span = tracing.start('worker.process', parent, {
+        [TENANT_ATTRIBUTE]: tenantId,
+        'tripline.device_id': message.deviceId,
+        'messaging.operation.type': 'process',
+        'tripline.bus.partition': record.partition,
+        'tripline.bus.offset': record.offset,
+        'tripline.batch_size': records.length,
+      });
+      spans.push({ span, tenantId });
+      return { ...record, headers: headersOf(span) };
+    });
+  }
+
+  /** A `writeStore.commit` span under each message's worker span; trips changed by the message then carry the commit's context to sync. */
+  private startCommitSpans(tracing: Tracing, spans: TracedMessage[], outcomes: ProcessOutcome[]): Span[] {
+    const bySpanId = new Map<string, string>();
+    const commitSpans = spans.map(({ span: parent, tenantId }) => {
+      const span = tracing.start('writeStore.commit', trace.setSpan(ROOT_CONTEXT, parent), {
+        [TENANT_ATTRIBUTE]: tenantId,
+        'db.system.name': 'sqlite',
+        'db.operation.name': 'commit',
+      });
+      const traceparent = headersOf(span).traceparent;
+      if (traceparent) bySpanId.set(parent.spanContext().spanId, traceparent);
+      return span;
+    });
+    for (const { effects } of outcomes) {
+      if (!effects.tripTraces) continue;
+      for (const traceparents of Object.values(effects.tripTraces)) {
+        for (let i = 0; i < traceparents.length; i++) {
+          const spanId = traceparents[i]!.split('-')[2];
+          const replacement = spanId ? bySpanId.get(spanId) : undefined;
+          if (replacement) traceparents[i] = replacement;
+        }
+      }
+    }
+    return commitSpans;
   }
 
   private async statesOf(deviceIds: string[]): Promise<Map<string, DeviceTripState>> {
@@ -168,4 +262,9 @@ export class TripWorker {
     return states;
   }
 
+}
+
+interface TracedMessage {
+  span: Span;
+  tenantId: string;
 }

@@ -19,6 +19,7 @@ const tripIds = {} as Record<Tenant, string>;
 const webhookIds = {} as Record<Tenant, string>;
 /** A second webhook per tenant, for the DELETE case (the first stays for the list cases). */
 const spareWebhookIds = {} as Record<Tenant, string>;
+const traceIds = {} as Record<Tenant, string>;
 
 before(async () => {
   t = await startTestPlatform();
@@ -42,6 +43,7 @@ before(async () => {
     // Nothing listens on port 9 (discard): deliveries, if any, fail quietly.
     webhookIds[tenant] = ((await call(tenant, 'POST', '/v1/webhooks', { url: `http://127.0.0.1:9/${tenant}-hook` })).body as { webhookId: string }).webhookId;
     spareWebhookIds[tenant] = ((await call(tenant, 'POST', '/v1/webhooks', { url: `http://127.0.0.1:9/${tenant}-spare-hook` })).body as { webhookId: string }).webhookId;
+    traceIds[tenant] = trips[0]!.traceIds![0]!;
   }
 });
 after(() => t.stop());
@@ -84,6 +86,7 @@ const CASES: Record<string, IdCase | ListCase> = {
   'GET /v1/trips': { kind: 'list', path: '/v1/trips?limit=500', ownData: (tenant, body) => JSON.stringify(body).includes(`${tenant}-car`) },
   'GET /v1/trips/{tripId}': { kind: 'id', path: (owner) => `/v1/trips/${tripIds[owner]}` },
   'GET /v1/trips/{tripId}/track': { kind: 'id', path: (owner) => `/v1/trips/${tripIds[owner]}/track` },
+  'GET /v1/traces/{traceId}': { kind: 'id', path: (owner) => `/v1/traces/${traceIds[owner]}` },
   'GET /v1/vehicles/{vehicleId}/score': { kind: 'id', path: (owner) => `/v1/vehicles/${owner}-van/score` },
   'GET /v1/events': { kind: 'list', path: '/v1/events?limit=500', ownData: (tenant, body) => JSON.stringify(body).includes(`${tenant}-car`) },
   'GET /v1/vehicles': { kind: 'list', path: '/v1/vehicles', ownData: (tenant, body) => JSON.stringify(body).includes(`${tenant}-van`) },

@@ -64,3 +64,26 @@ test('every bad message is rejected under a named reason', () => {
   }
   assert.equal(({} as Record<string, unknown>).admin, undefined, 'no prototype was polluted');
 });
+
+test('the envelope may carry a W3C traceparent, kept beside the message (not in it); its other rules stay strict', () => {
+  const traceparent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
+  const points = [{ ts: TS, lat: 50.85, lon: 4.35 }];
+  const outcome = parse(JSON.stringify({ traceparent, points }));
+  assert.ok(outcome.ok);
+  assert.equal(outcome.traceparent, traceparent);
+  assert.ok(!('traceparent' in outcome.message), 'the bus message itself is unchanged');
+  // Validated by tracing, not here: a malformed one is passed on (and ignored there), not a rejection.
+  const malformed = parse(JSON.stringify({ traceparent: 'not-a-traceparent', points }));
+  assert.ok(malformed.ok);
+  const bare = parse(JSON.stringify({ points }));
+  assert.ok(bare.ok && bare.traceparent === undefined);
+  // Still I-JSON and the strict shape: a duplicate, a non-string, an oversized one, or one on a bare point are refused.
+  const reasonOf = (payload: string) => {
+    const result = parse(payload);
+    return result.ok ? 'ok' : result.reason;
+  };
+  assert.equal(reasonOf(`{"traceparent":"${traceparent}","traceparent":"${traceparent}","points":${JSON.stringify(points)}}`), 'invalid_json');
+  assert.equal(reasonOf(JSON.stringify({ traceparent: 42, points })), 'schema');
+  assert.equal(reasonOf(JSON.stringify({ traceparent: 'x'.repeat(257), points })), 'schema');
+  assert.equal(reasonOf(JSON.stringify({ ...points[0], traceparent })), 'schema');
+});

@@ -1,4 +1,4 @@
-import type { BusMessage, BusRecord, EventBus } from '../../ports/eventBus.js';
+import type { BusHeaders, BusMessage, BusRecord, EventBus } from '../../ports/eventBus.js';
 import { partitionOf } from '../../ports/eventBus.js';
 import { openSqlite, type SqliteSynchronous } from './sqlite.js';
 
@@ -14,6 +14,7 @@ export interface SqliteBusOptions {
 
 interface Pending {
   messages: BusMessage[];
+  headers: string | null;
   resolve: () => void;
   reject: (error: Error) => void;
 }
@@ -29,6 +30,7 @@ export class SqliteBus implements EventBus {
   private readonly insert;
   private readonly selectAfter;
   private readonly selectHead;
+  private readonly selectOldest;
   private readonly listeners: Array<() => void> = [];
   private queue: Pending[] = [];
   private flushScheduled = false;
@@ -45,15 +47,19 @@ export class SqliteBus implements EventBus {
       );
       CREATE INDEX IF NOT EXISTS bus_by_partition ON bus_messages (partition, offset);
     `);
-    this.insert = this.db.prepare('INSERT INTO bus_messages (partition, appended_at_ms, body) VALUES (?, ?, ?)');
-    this.selectAfter = this.db.prepare('SELECT offset, body FROM bus_messages WHERE partition = ? AND offset > ? ORDER BY offset LIMIT ?');
+    // Headers came later: a bus written before them gains the column, and its rows read as no headers.
+    const columns = this.db.prepare('PRAGMA table_info(bus_messages)').all() as Array<{ name: string }>;
+    if (!columns.some((column) => column.name === 'headers')) this.db.exec('ALTER TABLE bus_messages ADD COLUMN headers TEXT');
+    this.insert = this.db.prepare('INSERT INTO bus_messages (partition, appended_at_ms, body, headers) VALUES (?, ?, ?, ?)');
+    this.selectAfter = this.db.prepare('SELECT offset, body, headers FROM bus_messages WHERE partition = ? AND offset > ? ORDER BY offset LIMIT ?');
+    this.selectOldest = this.db.prepare('SELECT appended_at_ms FROM bus_messages WHERE partition = ? AND offset > ? ORDER BY offset LIMIT 1');
     // AUTOINCREMENT keeps offsets growing even after pruning empties the table.
     this.selectHead = this.db.prepare("SELECT seq AS offset FROM sqlite_sequence WHERE name = 'bus_messages'");
   }
 
-  append(messages: BusMessage[]): Promise<void> {
+  append(messages: BusMessage[], headers?: BusHeaders): Promise<void> {
     return new Promise((resolve, reject) => {
-      this.queue.push({ messages, resolve, reject });
+      this.queue.push({ messages, headers: headers && Object.keys(headers).length > 0 ? JSON.stringify(headers) : null, resolve, reject });
       if (this.queue.length >= (this.options.maxGroupSize ?? 500)) this.flush();
       else if (!this.flushScheduled) {
         this.flushScheduled = true;
@@ -63,8 +69,22 @@ export class SqliteBus implements EventBus {
   }
 
   async read(partition: number, afterOffset: number, limit: number): Promise<BusRecord[]> {
-    const rows = this.selectAfter.all(partition, afterOffset, limit) as Array<{ offset: number; body: string }>;
-    return rows.map((row) => ({ partition, offset: row.offset, message: JSON.parse(row.body) as BusMessage }));
+    const rows = this.selectAfter.all(partition, afterOffset, limit) as Array<{ offset: number; body: string; headers: string | null }>;
+    return rows.map((row) => ({
+      partition,
+      offset: row.offset,
+      message: JSON.parse(row.body) as BusMessage,
+      headers: row.headers ? (JSON.parse(row.headers) as BusHeaders) : {},
+    }));
+  }
+
+  async oldestUnconsumedAtMs(cursors: ReadonlyMap<number, number>): Promise<number | null> {
+    let oldest: number | null = null;
+    for (let partition = 0; partition < this.partitionCount; partition++) {
+      const row = this.selectOldest.get(partition, cursors.get(partition) ?? 0) as { appended_at_ms: number } | undefined;
+      if (row && (oldest === null || row.appended_at_ms < oldest)) oldest = row.appended_at_ms;
+    }
+    return oldest;
   }
 
   async head(): Promise<number> {
@@ -102,7 +122,7 @@ export class SqliteBus implements EventBus {
       this.db.transaction(() => {
         for (const pending of batch) {
           for (const message of pending.messages) {
-            this.insert.run(partitionOf(message.deviceId, this.partitionCount), now, JSON.stringify(message));
+            this.insert.run(partitionOf(message.deviceId, this.partitionCount), now, JSON.stringify(message), pending.headers);
           }
         }
       })();

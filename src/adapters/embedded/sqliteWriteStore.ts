@@ -38,13 +38,18 @@ export class SqliteWriteStore implements WriteStore, ChangeFeed, AlertFeed {
         written_at_ms INTEGER NOT NULL, doc TEXT NOT NULL
       );
     `);
+    // Trace links came later: older files gain the columns, and their rows read as no traces.
+    addColumnIfMissing(this.db, 'outbox', 'traceparents', 'TEXT');
+    this.db.exec('CREATE TABLE IF NOT EXISTS trip_traces (trip_id TEXT PRIMARY KEY, trace_ids TEXT NOT NULL)');
     this.stmt = {
       insertChunk: this.db.prepare('INSERT INTO point_chunks VALUES (?, ?, ?, ?, ?)'),
       tripVersion: this.db.prepare('SELECT version FROM trips WHERE trip_id = ?'),
+      tripTraces: this.db.prepare('SELECT trace_ids FROM trip_traces WHERE trip_id = ?'),
+      upsertTripTraces: this.db.prepare('INSERT OR REPLACE INTO trip_traces VALUES (?, ?)'),
       upsertTrip: this.db.prepare(
         'INSERT INTO trips VALUES (?, ?, ?, ?) ON CONFLICT (trip_id) DO UPDATE SET version = excluded.version, doc = excluded.doc',
       ),
-      insertOutbox: this.db.prepare('INSERT INTO outbox (trip_id, version, written_at_ms, doc) VALUES (?, ?, ?, ?)'),
+      insertOutbox: this.db.prepare('INSERT INTO outbox (trip_id, version, written_at_ms, doc, traceparents) VALUES (?, ?, ?, ?, ?)'),
       insertAlert: this.db.prepare('INSERT OR IGNORE INTO alerts (alert_id, tenant_id, written_at_ms, doc) VALUES (?, ?, ?, ?)'),
       selectAlerts: this.db.prepare('SELECT seq, written_at_ms, doc FROM alerts WHERE seq > ? ORDER BY seq LIMIT ?'),
       selectAlertSeq: this.db.prepare('SELECT seq FROM alerts WHERE alert_id = ?'),
@@ -60,7 +65,7 @@ export class SqliteWriteStore implements WriteStore, ChangeFeed, AlertFeed {
       selectChunks: this.db.prepare(
         'SELECT points FROM point_chunks WHERE device_id = ? AND first_ms <= ? AND last_ms >= ? ORDER BY first_ms',
       ),
-      selectChanges: this.db.prepare('SELECT seq, trip_id, version, written_at_ms, doc FROM outbox WHERE seq > ? ORDER BY seq LIMIT ?'),
+      selectChanges: this.db.prepare('SELECT seq, trip_id, version, written_at_ms, doc, traceparents FROM outbox WHERE seq > ? ORDER BY seq LIMIT ?'),
       selectHead: this.db.prepare('SELECT seq, written_at_ms FROM outbox ORDER BY seq DESC LIMIT 1'),
       countTrips: this.db.prepare('SELECT COUNT(*) AS n FROM trips'),
       selectTripsAfter: this.db.prepare('SELECT version, doc FROM trips WHERE trip_id > ? ORDER BY trip_id LIMIT ?'),
@@ -96,12 +101,26 @@ export class SqliteWriteStore implements WriteStore, ChangeFeed, AlertFeed {
     for (const chunk of effects.chunks) {
       this.stmt.insertChunk.run(chunk.deviceId, chunk.firstMs, chunk.lastMs, chunk.points.length, encodeChunk(chunk.points));
     }
+    // Trace links first (also of open trips whose summary did not change): the documents below include them.
+    const linked = new Map<string, string[]>();
+    for (const [tripId, traceparents] of Object.entries(effects.tripTraces ?? {})) {
+      const row = this.stmt.tripTraces.get(tripId) as { trace_ids: string } | undefined;
+      const traceIds = linkTraces(row ? (JSON.parse(row.trace_ids) as string[]) : [], traceparents);
+      this.stmt.upsertTripTraces.run(tripId, JSON.stringify(traceIds));
+      linked.set(tripId, traceIds);
+    }
     for (const trip of effects.trips) {
       const current = this.stmt.tripVersion.get(trip.tripId) as { version: number } | undefined;
       const version = (current?.version ?? 0) + 1;
-      const doc = JSON.stringify(trip);
+      const traceparents = effects.tripTraces?.[trip.tripId];
+      let traceIds = linked.get(trip.tripId);
+      if (!traceIds) {
+        const row = this.stmt.tripTraces.get(trip.tripId) as { trace_ids: string } | undefined;
+        traceIds = row ? (JSON.parse(row.trace_ids) as string[]) : [];
+      }
+      const doc = JSON.stringify(traceIds.length > 0 ? { ...trip, traceIds } : trip);
       this.stmt.upsertTrip.run(trip.tripId, trip.tenantId, version, doc);
-      this.stmt.insertOutbox.run(trip.tripId, version, now, doc);
+      this.stmt.insertOutbox.run(trip.tripId, version, now, doc, traceparents ? JSON.stringify(traceparents.slice(-MAX_SYNC_TRACES)) : null);
     }
     for (const state of effects.states) {
       this.stmt.upsertState.run(state.deviceId, state.trip ? 1 : 0, JSON.stringify(state));
@@ -153,13 +172,14 @@ export class SqliteWriteStore implements WriteStore, ChangeFeed, AlertFeed {
   }
 
   async readAfter(seq: number, limit: number): Promise<TripChange[]> {
-    const rows = this.stmt.selectChanges.all(seq, limit) as Array<{ seq: number; trip_id: string; version: number; written_at_ms: number; doc: string }>;
+    const rows = this.stmt.selectChanges.all(seq, limit) as Array<{ seq: number; trip_id: string; version: number; written_at_ms: number; doc: string; traceparents: string | null }>;
     return rows.map((row) => ({
       seq: row.seq,
       tripId: row.trip_id,
       version: row.version,
       writtenAtMs: row.written_at_ms,
       trip: JSON.parse(row.doc) as TripSummary,
+      traceparents: row.traceparents ? (JSON.parse(row.traceparents) as string[]) : [],
     }));
   }
 
@@ -171,4 +191,26 @@ export class SqliteWriteStore implements WriteStore, ChangeFeed, AlertFeed {
   async close(): Promise<void> {
     this.db.close();
   }
+}
+
+/** A trip links the traces of its first few and its latest few messages: bounded, however long it drives. */
+export const TRIP_TRACE_LINKS = { first: 5, last: 5 } as const;
+/** Sync continues at most this many of the traces behind one outbox row. */
+const MAX_SYNC_TRACES = 20;
+
+function linkTraces(known: string[], traceparents: string[]): string[] {
+  const ids = [...known];
+  for (const traceparent of traceparents) {
+    const traceId = traceparent.split('-')[1];
+    if (!traceId || ids.includes(traceId)) continue;
+    ids.push(traceId);
+    // Keep the first ones, and slide a window over the latest.
+    if (ids.length > TRIP_TRACE_LINKS.first + TRIP_TRACE_LINKS.last) ids.splice(TRIP_TRACE_LINKS.first, 1);
+  }
+  return ids;
+}
+
+function addColumnIfMissing(db: ReturnType<typeof openSqlite>, table: string, column: string, type: string): void {
+  const columns = db.prepare(`PRAGMA table_info(${table})`).all() as Array<{ name: string }>;
+  if (!columns.some((c) => c.name === column)) db.exec(`ALTER TABLE ${table} ADD COLUMN ${column} ${type}`);
 }

@@ -25,6 +25,8 @@ export interface Alert {
   peak: number;
   peakUnit: DrivingEvent['peakUnit'];
   details: Record<string, number>;
+  /** W3C trace context of the message that raised it, when it was traced: receivers may continue the trace. */
+  traceparent?: string;
 }
 
 /** An alert as the stream step raises it, before the message's receipt time is known. */

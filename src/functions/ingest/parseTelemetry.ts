@@ -1,7 +1,7 @@
 import { ID_PATTERN, ID_RULE } from '../../domain/ids.js';
 import type { TelemetryPoint } from '../../domain/point.js';
 import type { PointsMessage } from '../../ports/eventBus.js';
-import { fromWire, LIMITS, ownTracksSchema, triplineMessageSchema } from './wireFormat.js';
+import { fromWire, LIMITS, ownTracksSchema, tracedTriplineMessageSchema } from './wireFormat.js';
 
 /** Every reason ingest rejects a message for: `tripline_messages_rejected_total` is labelled by these. */
 export const REJECT_REASONS = [
@@ -37,7 +37,8 @@ export interface DeviceIdentity {
   policyId?: string;
 }
 
-export type IngestOutcome = { ok: true; message: PointsMessage } | Rejection;
+/** `traceparent`: the W3C trace context the payload carried, unchecked (tracing validates it). */
+export type IngestOutcome = { ok: true; message: PointsMessage; traceparent?: string } | Rejection;
 type Rejection = { ok: false; reason: RejectReason; detail: string };
 
 export interface IngestOptions {
@@ -85,8 +86,9 @@ function parse(input: IngestInput, options: IngestOptions): IngestOutcome {
   if (named !== undefined && named !== route.deviceId) {
     return reject('device_mismatch', `payload names device ${typeof named === 'string' ? JSON.stringify(named.slice(0, 64)) : `of type ${typeof named}`}`);
   }
-  const points = route.format === 'owntracks' ? parseOwnTracks(json.value) : parseTripline(json.value);
-  if ('reason' in points) return points;
+  const parsed = route.format === 'owntracks' ? parseOwnTracks(json.value) : parseTripline(json.value);
+  if ('reason' in parsed) return parsed;
+  const { points, traceparent } = parsed;
   for (const point of points) {
     const problem = rangeProblem(point);
     if (problem) return reject('out_of_range', problem);
@@ -95,6 +97,7 @@ function parse(input: IngestInput, options: IngestOptions): IngestOutcome {
   return {
     ok: true,
     message: { kind: 'points', ...device, receivedAtMs: input.receivedAtMs, points },
+    ...(traceparent !== undefined ? { traceparent } : {}),
   };
 }
 
@@ -194,13 +197,13 @@ function namedDevice(json: unknown, format: Format): unknown {
   return typeof fields.topic === 'string' ? fields.topic.slice(fields.topic.lastIndexOf('/') + 1) : fields.topic;
 }
 
-function parseTripline(json: unknown): TelemetryPoint[] | Rejection {
-  const parsed = triplineMessageSchema.safeParse(json);
+function parseTripline(json: unknown): { points: TelemetryPoint[]; traceparent: string | undefined } | Rejection {
+  const parsed = tracedTriplineMessageSchema.safeParse(json);
   if (!parsed.success) return reject('schema', summariseIssues(parsed.error.issues));
-  return parsed.data.map(fromWire);
+  return { points: parsed.data.points.map(fromWire), traceparent: parsed.data.traceparent };
 }
 
-function parseOwnTracks(json: unknown): TelemetryPoint[] | Rejection {
+function parseOwnTracks(json: unknown): { points: TelemetryPoint[]; traceparent: undefined } | Rejection {
   const parsed = ownTracksSchema.safeParse(json);
   if (!parsed.success) return reject('schema', summariseIssues(parsed.error.issues));
   const m = parsed.data;
@@ -208,7 +211,7 @@ function parseOwnTracks(json: unknown): TelemetryPoint[] | Rejection {
   if (m.vel !== undefined) point.speedMps = m.vel / 3.6;
   if (m.cog !== undefined) point.headingDeg = m.cog;
   if (m.acc !== undefined) point.accuracyM = m.acc;
-  return [point];
+  return { points: [point], traceparent: undefined };
 }
 
 /** Written as "not within" so that a NaN, whatever let it through, is out of range too. */

@@ -48,10 +48,28 @@ export type WirePoint = z.input<typeof wirePointSchema>;
 export const triplineMessageSchema = z.union([
   wirePointSchema.transform((p) => [p]),
   z.array(wirePointSchema).min(1).max(LIMITS.maxPointsPerMessage),
-  z
-    .strictObject({ deviceId: z.string().optional(), points: z.array(wirePointSchema).min(1).max(LIMITS.maxPointsPerMessage) })
-    .transform((m) => m.points),
+  triplineEnvelopeSchema().transform((m) => m.points),
 ]);
+
+/**
+ * The same messages, keeping the envelope's W3C `traceparent` (MQTT 3.1.1 has no user
+ * properties to carry it): the trace the message continues. Its shape is checked by tracing,
+ * not here: a malformed one starts a new trace (W3C Trace Context §4.3), it rejects nothing.
+ */
+export const tracedTriplineMessageSchema = z.union([
+  wirePointSchema.transform((p) => ({ points: [p], traceparent: undefined })),
+  z.array(wirePointSchema).min(1).max(LIMITS.maxPointsPerMessage).transform((points) => ({ points, traceparent: undefined })),
+  triplineEnvelopeSchema().transform((m) => ({ points: m.points, traceparent: m.traceparent })),
+]);
+
+function triplineEnvelopeSchema() {
+  return z.strictObject({
+    deviceId: z.string().optional(),
+    // 55 characters for version 00; later versions may append fields, hence some room.
+    traceparent: z.string().max(256).optional(),
+    points: z.array(wirePointSchema).min(1).max(LIMITS.maxPointsPerMessage),
+  });
+}
 
 /**
  * OwnTracks location message (https://owntracks.org/booklet/tech/json/): `tst` in s, `vel` in
