@@ -4,7 +4,7 @@ import type { AlertStore, Delivery, Webhook } from '../ports/alertStore.js';
 import type { AlertFeed } from '../ports/writeStore.js';
 import type { AlertHub } from './alertHub.js';
 import type { Metrics } from './metrics.js';
-import { Waker } from './waker.js';
+import { BackgroundLoop } from './backgroundLoop.js';
 
 export interface AlertDispatcherOptions {
   feed: AlertFeed;
@@ -26,28 +26,16 @@ export interface AlertDispatcherOptions {
  * together. After a crash, alerts past the cursor go out again (at least once; the alert id
  * lets receivers deduplicate), and queued webhook deliveries survive.
  */
-export class AlertDispatcher {
-  private running = false;
-  private readonly waker = new Waker();
-  private loop: Promise<void> | null = null;
+export class AlertDispatcher extends BackgroundLoop {
   private cursor = 0;
 
-  constructor(private readonly options: AlertDispatcherOptions) {}
+  constructor(private readonly options: AlertDispatcherOptions) {
+    super();
+  }
 
   async start(): Promise<void> {
     this.cursor = await this.options.store.dispatchCursor();
-    this.running = true;
-    this.loop = this.run();
-  }
-
-  kick(): void {
-    this.waker.wake();
-  }
-
-  async stop(): Promise<void> {
-    this.running = false;
-    this.waker.wake();
-    await this.loop;
+    this.startLoop();
   }
 
   /** The outbox position up to which every alert has been dispatched. */
@@ -60,7 +48,7 @@ export class AlertDispatcher {
     return Math.max(0, (await this.options.feed.alertsHead()) - this.cursor);
   }
 
-  private async run(): Promise<void> {
+  protected async run(): Promise<void> {
     while (this.running) {
       let moved = 0;
       try {

@@ -4,18 +4,14 @@ import type { SearchIndex } from '../ports/searchIndex.js';
 import type { ChangeFeed } from '../ports/writeStore.js';
 import type { Metrics } from './metrics.js';
 import { contextFromTraceparent, isSampled, TENANT_ATTRIBUTE, trace, type Tracing } from './tracing.js';
-import { Waker } from './waker.js';
+import { BackgroundLoop } from './backgroundLoop.js';
 import { ROOT_CONTEXT, type Span } from '@opentelemetry/api';
 
 /**
  * Keeps the search store in step with the write store: woken as soon as the worker commits
  * trip changes, and polling as a safety net. Resumes from the index's own cursor after a crash.
  */
-export class SyncLoop {
-  private running = false;
-  private readonly waker = new Waker();
-  private loop: Promise<void> | null = null;
-
+export class SyncLoop extends BackgroundLoop {
   constructor(
     private readonly feed: ChangeFeed,
     private readonly index: SearchIndex,
@@ -25,31 +21,21 @@ export class SyncLoop {
     private readonly batchSize = 1000,
     tracing?: Tracing,
   ) {
+    super();
     this.observer = tracing ? traceSync(tracing) : undefined;
   }
 
   private readonly observer: SyncObserver | undefined;
 
   start(): void {
-    this.running = true;
-    this.loop = this.run();
-  }
-
-  kick(): void {
-    this.waker.wake();
-  }
-
-  async stop(): Promise<void> {
-    this.running = false;
-    this.waker.wake();
-    await this.loop;
+    this.startLoop();
   }
 
   async lag(): Promise<{ pendingChanges: number; lagMs: number }> {
     return syncLag(this.feed, this.index);
   }
 
-  private async run(): Promise<void> {
+  protected async run(): Promise<void> {
     while (this.running) {
       let moved = 0;
       try {

@@ -9,7 +9,7 @@ import type { EventBus } from '../ports/eventBus.js';
 import type { WriteStore } from '../ports/writeStore.js';
 import type { Metrics } from './metrics.js';
 import { contextFromHeaders, headersOf, isSampled, otelContext, TENANT_ATTRIBUTE, trace, type Tracing } from './tracing.js';
-import { Waker } from './waker.js';
+import { BackgroundLoop } from './backgroundLoop.js';
 import { ROOT_CONTEXT, type Span } from '@opentelemetry/api';
 import type { BusRecord } from '../ports/eventBus.js';
 
@@ -33,33 +33,24 @@ export interface TripWorkerOptions {
  * effects committed together with the partition's new offset, so one device's points are
  * handled in order, and a crash replays from the last committed offset to the same result.
  */
-export class TripWorker {
+export class TripWorker extends BackgroundLoop {
   private cursors = new Map<number, number>();
   /** The worker is the only writer of device states, so its cache stays true; it is filled from the store on a miss. */
   private readonly states = new Map<string, DeviceTripState>();
   private startedAtMs = Date.now();
   /** Per partition, the bus head at the last read that found nothing newer: empty partitions are not "behind". */
   private caughtUpTo = new Map<number, number>();
-  private running = false;
-  private readonly waker = new Waker();
-  private loop: Promise<void> | null = null;
 
   constructor(private readonly options: TripWorkerOptions) {
-    options.bus.onAppend(() => this.waker.wake());
+    super();
+    options.bus.onAppend(() => this.kick());
   }
 
   async start(): Promise<void> {
     this.cursors = await this.options.store.cursors();
     this.startedAtMs = Date.now();
     for (const state of await this.options.store.openTripStates()) this.states.set(state.deviceId, state);
-    this.running = true;
-    this.loop = this.run();
-  }
-
-  async stop(): Promise<void> {
-    this.running = false;
-    this.waker.wake();
-    await this.loop;
+    this.startLoop();
   }
 
   /** Messages that may still wait, an upper bound that needs no scan: newest offset minus the slowest partition's position. */
@@ -88,7 +79,7 @@ export class TripWorker {
     }
   }
 
-  private async run(): Promise<void> {
+  protected async run(): Promise<void> {
     while (this.running) {
       let processed = 0;
       try {

@@ -3,7 +3,7 @@ import { nextAttemptDelayMs, type RetryPolicy } from '../domain/alerts/retryPoli
 import { SIGNATURE_HEADER, signatureHeader } from '../domain/alerts/webhookSignature.js';
 import type { AlertStore, Delivery, DeliveryAttempt } from '../ports/alertStore.js';
 import type { Metrics } from './metrics.js';
-import { Waker } from './waker.js';
+import { BackgroundLoop } from './backgroundLoop.js';
 
 export interface WebhookSenderOptions {
   store: AlertStore;
@@ -21,31 +21,23 @@ export interface WebhookSenderOptions {
  * it, anything else is retried with exponential backoff and jitter, and the last failure leaves a
  * dead letter. Every try is recorded. The queue is durable, so a restart resumes where it was.
  */
-export class WebhookSender {
-  private running = false;
-  private readonly waker = new Waker();
-  private loop: Promise<void> | null = null;
+export class WebhookSender extends BackgroundLoop {
   private readonly inFlight = new Map<string, Promise<void>>();
 
-  constructor(private readonly options: WebhookSenderOptions) {}
+  constructor(private readonly options: WebhookSenderOptions) {
+    super();
+  }
 
   start(): void {
-    this.running = true;
-    this.loop = this.run();
+    this.startLoop();
   }
 
-  kick(): void {
-    this.waker.wake();
-  }
-
-  async stop(): Promise<void> {
-    this.running = false;
-    this.waker.wake();
-    await this.loop;
+  override async stop(): Promise<void> {
+    await super.stop();
     await Promise.all(this.inFlight.values());
   }
 
-  private async run(): Promise<void> {
+  protected async run(): Promise<void> {
     while (this.running) {
       let waitMs = 1000;
       try {
