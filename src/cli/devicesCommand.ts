@@ -1,9 +1,7 @@
-import { join } from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
-import { SqliteDeviceRegistry } from '../adapters/embedded/sqliteDeviceRegistry.js';
 import type { DeviceCredentials, DeviceRecord, DeviceRegistry } from '../ports/deviceRegistry.js';
 import { loadConfig, SETTINGS } from '../runtime/config.js';
-import { ensurePrivateDataDir } from '../runtime/dataDir.js';
+import { withLocalRegistry } from '../runtime/localRegistry.js';
 
 interface DataDirOption {
   dataDir?: string;
@@ -42,7 +40,7 @@ Examples:
     .option('--data-dir <dir>', DATA_DIR_HELP)
     .addHelpText('after', '\nIds are 1-64 characters of A-Z a-z 0-9 _ -. Device ids are unique across tenants: they are the MQTT identity.')
     .action(async (deviceId: string, opts: DataDirOption & { tenant: string; vehicle: string; driver?: string; policy?: string; json?: boolean }) => {
-      const credentials = await withRegistry(opts.dataDir, (registry) =>
+      const credentials = await withLocalRegistry(opts.dataDir, (registry) =>
         registry.add({
           deviceId,
           tenantId: opts.tenant,
@@ -62,7 +60,7 @@ Examples:
     .option('--json', 'one JSON object per device and line')
     .option('--data-dir <dir>', DATA_DIR_HELP)
     .action(async (opts: DataDirOption & { tenant?: string; json?: boolean }) => {
-      await withRegistry(opts.dataDir, async (registry) => {
+      await withLocalRegistry(opts.dataDir, async (registry) => {
         let count = 0;
         if (!opts.json) process.stdout.write(`${row(['DEVICE', 'TENANT', 'VEHICLE', 'DRIVER', 'POLICY', 'CREATED', 'STATUS'])}\n`);
         for await (const record of allDevices(registry, opts.tenant ?? null)) {
@@ -80,7 +78,7 @@ Examples:
     .option('--json', 'print {"deviceId","username","password"} on one line')
     .option('--data-dir <dir>', DATA_DIR_HELP)
     .action(async (deviceId: string, opts: DataDirOption & { overlapS: number; json?: boolean }) => {
-      const credentials = await withRegistry(opts.dataDir, (registry) => registry.rotate(null, deviceId, opts.overlapS));
+      const credentials = await withLocalRegistry(opts.dataDir, (registry) => registry.rotate(null, deviceId, opts.overlapS));
       if (!credentials) throw new Error(`no device ${deviceId}`);
       if (opts.json) return printJson(credentials);
       const until = opts.overlapS > 0 ? `stays valid until ${new Date(Date.now() + opts.overlapS * 1000).toISOString()}` : 'no longer works';
@@ -92,22 +90,10 @@ Examples:
     .description('refuse the device for good; a running platform disconnects it')
     .option('--data-dir <dir>', DATA_DIR_HELP)
     .action(async (deviceId: string, opts: DataDirOption) => {
-      const record = await withRegistry(opts.dataDir, (registry) => registry.revoke(null, deviceId));
+      const record = await withLocalRegistry(opts.dataDir, (registry) => registry.revoke(null, deviceId));
       if (!record) throw new Error(`no device ${deviceId}`);
       process.stdout.write(`device ${deviceId} revoked (${new Date(record.revokedAtMs ?? 0).toISOString()})\n`);
     });
-}
-
-/** Opens `<dataDir>/devices.db` for one command, creating the folder on first use. */
-async function withRegistry<T>(dataDir: string | undefined, work: (registry: DeviceRegistry) => Promise<T>): Promise<T> {
-  const config = loadConfig(dataDir ? { dataDir } : {});
-  ensurePrivateDataDir(config.dataDir);
-  const registry = new SqliteDeviceRegistry(join(config.dataDir, 'devices.db'), { scryptLog2N: config.secretHashCost });
-  try {
-    return await work(registry);
-  } finally {
-    await registry.close();
-  }
 }
 
 async function* allDevices(registry: DeviceRegistry, tenantId: string | null): AsyncGenerator<DeviceRecord> {

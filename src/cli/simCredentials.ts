@@ -1,11 +1,9 @@
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Command } from 'commander';
-import { SqliteDeviceRegistry } from '../adapters/embedded/sqliteDeviceRegistry.js';
 import type { DeviceCredentials } from '../ports/deviceRegistry.js';
 import { loadConfig, SETTINGS } from '../runtime/config.js';
-import { ensurePrivateDataDir } from '../runtime/dataDir.js';
 import { ensureDevices } from '../runtime/ensureDevices.js';
+import { withLocalRegistry } from '../runtime/localRegistry.js';
 
 export interface SimCredentialOptions {
   credentials?: string;
@@ -35,12 +33,5 @@ export async function simCredentials(deviceIds: readonly string[], opts: SimCred
     process.stderr.write('tripline: no --credentials or --register: connecting without credentials, which tripline\'s broker refuses\n');
     return new Map();
   }
-  const config = loadConfig(opts.dataDir ? { dataDir: opts.dataDir } : {});
-  ensurePrivateDataDir(config.dataDir);
-  const registry = new SqliteDeviceRegistry(join(config.dataDir, 'devices.db'), { scryptLog2N: config.secretHashCost });
-  try {
-    return await ensureDevices(registry, deviceIds, opts.tenant ?? config.defaultTenant);
-  } finally {
-    await registry.close();
-  }
+  return withLocalRegistry(opts.dataDir, (registry, config) => ensureDevices(registry, deviceIds, opts.tenant ?? config.defaultTenant));
 }

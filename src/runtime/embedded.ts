@@ -5,7 +5,6 @@ import { serve } from '@hono/node-server';
 import type { Logger } from 'pino';
 import { SqliteAlertStore } from '../adapters/embedded/sqliteAlertStore.js';
 import { SqliteBus } from '../adapters/embedded/sqliteBus.js';
-import { SqliteDeviceRegistry } from '../adapters/embedded/sqliteDeviceRegistry.js';
 import { SqliteSearchIndex } from '../adapters/embedded/sqliteSearchIndex.js';
 import { SqliteWriteStore } from '../adapters/embedded/sqliteWriteStore.js';
 import { createTripContext } from '../adapters/enrichment/tripContext.js';
@@ -29,6 +28,8 @@ import { SyncLoop } from './syncLoop.js';
 import { otlpEndpointFromEnv, Tracing } from './tracing.js';
 import { TripWorker } from './tripWorker.js';
 import { WebhookSender } from './webhookSender.js';
+import { openLocalDeviceRegistry } from './localRegistry.js';
+import type { DeviceRegistry } from '../ports/deviceRegistry.js';
 
 const ALERT_RETENTION_MS = 7 * 86_400_000;
 const DELIVERY_RETENTION_MS = 30 * 86_400_000;
@@ -44,7 +45,7 @@ export interface EmbeddedPlatform {
   alerts: SqliteAlertStore;
   alertHub: AlertHub;
   search: SqliteSearchIndex;
-  registry: SqliteDeviceRegistry;
+  registry: DeviceRegistry;
   auth: ApiAuth;
   tracing: Tracing;
   stop: () => Promise<void>;
@@ -115,7 +116,7 @@ export async function startEmbedded(config: PlatformConfig, logger: Logger): Pro
   housekeeping.unref();
   pruning.unref();
 
-  const registry = new SqliteDeviceRegistry(join(config.dataDir, 'devices.db'), { scryptLog2N: config.secretHashCost });
+  const registry = openLocalDeviceRegistry(config);
   const verifier = createCachedVerifier(registry);
   const onPublish = createIngestService({
     bus,

@@ -51,6 +51,7 @@ export function createIngestService(options: IngestServiceOptions) {
     }
     const identity = input.identity;
     const outcome = parseTelemetry(
+      // Received when let in, after any throttling wait: the device's rate holds for what reaches the bus.
       { topic: input.topic, payload: input.payload, publisherId: input.clientId, receivedAtMs: Date.now() },
       { maxPayloadBytes: options.maxPayloadBytes, resolveDevice: (deviceId) => (deviceId === identity.deviceId ? identity : null) },
     );

@@ -55,8 +55,8 @@ export interface RunningBroker {
   connectedClients: () => number;
   /** Closes the device's live session and keeps it out for good, even if it is signing in right now. */
   revoke: (deviceId: string) => void;
-  /** Closes the device's live session, returning whether there was one; it may sign in again. */
-  disconnect: (deviceId: string) => boolean;
+  /** Closes the device's live session, if any; it may sign in again. */
+  disconnect: (deviceId: string) => void;
   /** The registry revision the device's live session signed in at, or null without a session. */
   sessionRevision: (deviceId: string) => number | null;
   /** Publishes to the device's downlink topic `tripline/{deviceId}/alerts` at QoS 1, to its subscription if it has one. */
@@ -159,24 +159,22 @@ export async function startAedesBroker(options: AedesBrokerOptions): Promise<Run
     tlsPort = await listen(tlsServer, options.tls.port, options.host);
   }
 
+  const disconnect = (deviceId: string): void => {
+    const client = clientsOf(aedes)[deviceId];
+    if (!client) return;
+    sessions.delete(client);
+    client.close();
+  };
+
   return {
     port,
     tlsPort,
     connectedClients: () => aedes.connectedClients,
     revoke: (deviceId) => {
       revoked.add(deviceId);
-      const client = clientsOf(aedes)[deviceId];
-      if (!client) return;
-      sessions.delete(client);
-      client.close();
+      disconnect(deviceId);
     },
-    disconnect: (deviceId) => {
-      const client = clientsOf(aedes)[deviceId];
-      if (!client) return false;
-      sessions.delete(client);
-      client.close();
-      return true;
-    },
+    disconnect,
     sessionRevision: (deviceId) => {
       const client = clientsOf(aedes)[deviceId];
       return (client && sessions.get(client)?.revision) ?? null;
