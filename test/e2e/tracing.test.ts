@@ -127,6 +127,7 @@ test('/healthz reports the tracing store and bus lag; /metrics has the bus lag',
   assert.equal(typeof health.body.components.bus.lagMs, 'number');
   assert.equal(health.body.components.tracing.status, 'ok');
   assert.equal(health.body.components.tracing.otlp, false);
+  assert.ok(health.body.components.tracing.traces > 0, 'the earlier tests left traces');
   assert.ok(health.body.components.tracing.spans >= health.body.components.tracing.traces);
   const metrics = await (await fetch(`${t.httpUrl}/metrics`)).text();
   assert.match(metrics, /^tripline_bus_lag_seconds \d/m);
