@@ -16,6 +16,13 @@ export interface BatchEffects {
   partition: number;
   /** The last bus offset this batch consumed. */
   offset: number;
+  /**
+   * The partition's cursor the batch was read after. When given, the store commits only if the
+   * partition's stored cursor is still exactly this (absent counts as 0) and otherwise throws
+   * CursorConflictError, rolling back the whole commit: a worker that lost its partition lease
+   * to another can never write over the new owner's progress.
+   */
+  fromOffset?: number;
   chunks: PointChunk[];
   trips: TripSummary[];
   states: DeviceTripState[];
@@ -27,6 +34,14 @@ export interface BatchEffects {
    * them on to sync.
    */
   tripTraces?: Record<string, string[]>;
+}
+
+/** Another consumer moved the partition's cursor: this worker no longer owns the partition. */
+export class CursorConflictError extends Error {
+  constructor(readonly partition: number, readonly expected: number, readonly actual: number) {
+    super(`partition ${partition}: cursor is ${actual}, expected ${expected}; another worker owns it`);
+    this.name = 'CursorConflictError';
+  }
 }
 
 /** A row of the alert outbox the dispatcher tails. */
