@@ -14,6 +14,7 @@ export const DrivingEventSchema = z
     severity: z.enum(['low', 'medium', 'high']),
     source: z.string().openapi({ description: 'accelerometer, speed, heading or device' }),
     details: z.record(z.string(), z.number()).optional(),
+    traceId: z.string().optional().openapi({ description: 'trace of the device message whose point completed the detection: GET /v1/traces/{traceId}' }),
   })
   .openapi('DrivingEvent');
 

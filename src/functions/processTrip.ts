@@ -1,4 +1,5 @@
 import type { Alert } from '../domain/alerts/alert.js';
+import type { DrivingEvent } from '../domain/events/drivingEvent.js';
 import type { CleaningReason } from '../domain/cleaning/cleanPoints.js';
 import { onPoints, onSilence, type StreamStep } from '../domain/deviceStream.js';
 import type { PipelineConfig } from '../domain/pipelineConfig.js';
@@ -54,8 +55,10 @@ export function processBatch(
       receivedAtMs = message.receivedAtMs;
       step = onPoints(state, message.points, message.receivedAtMs, config, context);
     }
-    states.set(message.deviceId, step.state);
     const traceparent = headers.traceparent;
+    const traceId = traceparent?.split('-')[1];
+    if (traceId) step = linkNewEvents(step, states.get(message.deviceId)?.trip?.events ?? [], traceId);
+    states.set(message.deviceId, step.state);
     for (const trip of step.changes) {
       trips.set(trip.tripId, trip);
       if (traceparent) (tripTraces[trip.tripId] ??= []).push(traceparent);
@@ -92,5 +95,31 @@ export function processBatch(
       alerts: [...alerts.values()],
       ...(Object.keys(tripTraces).length > 0 ? { tripTraces } : {}),
     },
+  };
+}
+
+/**
+ * Stamps the events this message's step added (to the open trip or to trips it completed) with
+ * the message's trace id: each event then links to the trace of the point that completed it.
+ * Events the device had before keep their own; objects are copied, never changed in place.
+ */
+function linkNewEvents(step: StreamStep, known: readonly DrivingEvent[], traceId: string): StreamStep {
+  const before = new Set(known);
+  const stamped = new Map<DrivingEvent, DrivingEvent>();
+  const link = <T extends { events: DrivingEvent[] }>(holder: T): T => {
+    if (holder.events.every((event) => before.has(event))) return holder;
+    const events = holder.events.map((event) => {
+      if (before.has(event)) return event;
+      let linked = stamped.get(event);
+      if (!linked) stamped.set(event, (linked = { ...event, traceId }));
+      return linked;
+    });
+    return { ...holder, events };
+  };
+  const trip = step.state.trip;
+  return {
+    ...step,
+    state: trip ? { ...step.state, trip: link(trip) } : step.state,
+    changes: step.changes.map(link),
   };
 }

@@ -5,6 +5,8 @@ import type { AlertFeed } from '../ports/writeStore.js';
 import type { AlertHub } from './alertHub.js';
 import type { Metrics } from './metrics.js';
 import { BackgroundLoop } from './backgroundLoop.js';
+import { endDeliverySpan, startDeliverySpan } from './alertSpans.js';
+import type { Tracing } from './tracing.js';
 
 export interface AlertDispatcherOptions {
   feed: AlertFeed;
@@ -17,6 +19,8 @@ export interface AlertDispatcherOptions {
   /** Webhook deliveries were queued: the sender should look now. */
   onEnqueued: () => void;
   batchSize?: number;
+  /** Sends on the downlink and to streams get spans in the alert's trace. */
+  tracing?: Tracing;
 }
 
 /**
@@ -72,7 +76,9 @@ export class AlertDispatcher extends BackgroundLoop {
     for (const { alert } of rows) {
       const body = JSON.stringify(alert);
       await this.toDevice(alert, body);
+      const streamSpan = hub.subscribers() > 0 ? startDeliverySpan(this.options.tracing, alert, 'sse') : null;
       const listeners = hub.publish(alert);
+      endDeliverySpan(streamSpan, null, { 'tripline.listeners': listeners });
       if (listeners > 0) {
         metrics.alertDeliveries.inc({ channel: 'sse', outcome: 'sent' }, listeners);
         metrics.alertLatencySeconds.observe({ channel: 'sse' }, (Date.now() - alert.receivedAtMs) / 1000);
@@ -103,12 +109,15 @@ export class AlertDispatcher extends BackgroundLoop {
   }
 
   private async toDevice(alert: Alert, body: string): Promise<void> {
+    const span = startDeliverySpan(this.options.tracing, alert, 'mqtt');
     try {
       await this.options.downlink(alert.deviceId, body);
+      endDeliverySpan(span);
       this.options.metrics.alertDeliveries.inc({ channel: 'mqtt', outcome: 'sent' });
       this.options.metrics.alertLatencySeconds.observe({ channel: 'mqtt' }, (Date.now() - alert.receivedAtMs) / 1000);
     } catch (error) {
       // The downlink is best effort (the device may be offline); webhooks are the durable channel.
+      endDeliverySpan(span, error instanceof Error ? error.message : String(error));
       this.options.metrics.alertDeliveries.inc({ channel: 'mqtt', outcome: 'failed' });
       this.options.logger.warn({ err: error, alertId: alert.alertId }, 'alert downlink publish failed');
     }

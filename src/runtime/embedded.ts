@@ -81,12 +81,14 @@ export async function startEmbedded(config: PlatformConfig, logger: Logger): Pro
     concurrency: 64,
     metrics,
     logger,
+    tracing,
   });
   // The broker starts later (it needs the registry); alerts dispatched before then reach only webhooks and streams.
   let downlink: (deviceId: string, payload: string) => Promise<void> = async () => undefined;
   const dispatcher = new AlertDispatcher({
     feed: store, store: alerts, hub: alertHub, downlink: (deviceId, payload) => downlink(deviceId, payload), metrics, logger,
     onEnqueued: () => sender.kick(),
+    tracing,
   });
   const sync = new SyncLoop(store, search, metrics, logger, (trip) => store.points(trip.deviceId, trip.startMs, trip.endMs), undefined, tracing);
   const worker = new TripWorker({

@@ -4,6 +4,9 @@ import { SIGNATURE_HEADER, signatureHeader } from '../domain/alerts/webhookSigna
 import type { AlertStore, Delivery, DeliveryAttempt } from '../ports/alertStore.js';
 import type { Metrics } from './metrics.js';
 import { BackgroundLoop } from './backgroundLoop.js';
+import { endDeliverySpan, startDeliverySpan } from './alertSpans.js';
+import { headersOf, type Tracing } from './tracing.js';
+import type { Alert } from '../domain/alerts/alert.js';
 
 export interface WebhookSenderOptions {
   store: AlertStore;
@@ -14,6 +17,8 @@ export interface WebhookSenderOptions {
   concurrency: number;
   metrics: Metrics;
   logger: Logger;
+  /** Each try gets a span in the alert's trace, and the POST carries it as `traceparent`. */
+  tracing?: Tracing;
 }
 
 /**
@@ -73,6 +78,7 @@ export class WebhookSender extends BackgroundLoop {
     const startedAt = Date.now();
     let httpStatus: number | null = null;
     let error: string | null = null;
+    const span = startDeliverySpan(this.options.tracing, alertOf(delivery), 'webhook');
     if (!target) error = 'webhook deleted';
     else {
       try {
@@ -84,6 +90,7 @@ export class WebhookSender extends BackgroundLoop {
             'tripline-alert-id': delivery.alertId,
             'tripline-delivery-attempt': String(attempt),
             'user-agent': 'tripline-webhooks/1',
+            ...(span ? headersOf(span) : {}),
           },
           body: delivery.body,
           redirect: 'manual',
@@ -96,6 +103,7 @@ export class WebhookSender extends BackgroundLoop {
         error = failure instanceof Error ? (failure.name === 'TimeoutError' ? `no response within ${this.options.timeoutMs} ms` : failure.message) : String(failure);
       }
     }
+    endDeliverySpan(span, error, { 'tripline.attempt': attempt, ...(httpStatus !== null ? { 'http.response.status_code': httpStatus } : {}) });
     const now = Date.now();
     const record: DeliveryAttempt = { attempt, atMs: startedAt, durationMs: now - startedAt, httpStatus, error };
     let next: Delivery;
@@ -116,4 +124,20 @@ export class WebhookSender extends BackgroundLoop {
     }
     await store.recordAttempt(next, record);
   }
+}
+
+/** The alert behind a delivery, as far as its span needs it: the body is the alert's JSON. */
+function alertOf(delivery: Delivery): Pick<Alert, 'alertId' | 'type' | 'tenantId' | 'deviceId' | 'traceparent'> {
+  let traceparent: string | undefined;
+  let type: Alert['type'] = 'crash';
+  let deviceId = '';
+  try {
+    const alert = JSON.parse(delivery.body) as Partial<Alert>;
+    traceparent = typeof alert.traceparent === 'string' ? alert.traceparent : undefined;
+    if (typeof alert.type === 'string') type = alert.type;
+    if (typeof alert.deviceId === 'string') deviceId = alert.deviceId;
+  } catch {
+    // A body we wrote ourselves; unreadable only if the store was edited by hand: no span then.
+  }
+  return { alertId: delivery.alertId, tenantId: delivery.tenantId, type, deviceId, ...(traceparent ? { traceparent } : {}) };
 }

@@ -6,6 +6,7 @@ import { TOPICS, toWire } from '../../src/functions/ingest/wireFormat.js';
 import type { SpanView } from '../../src/runtime/tracing.js';
 import { simulateTrip } from '../../src/sim/vehicleModel.js';
 import { connectDevice } from '../../testkit/mqttDevice.js';
+import { startWebhookReceiver } from '../../testkit/webhookReceiver.js';
 import { eventually, startTestPlatform, type TestPlatform } from '../../testkit/platform.js';
 
 let t: TestPlatform;
@@ -99,27 +100,53 @@ test('a message without a traceparent starts a new trace, which its trip links t
   }
 });
 
-test('a crash alert raised by a traced message continues its trace (alert.raise under worker.process)', async () => {
+test('a crash alert raised by a traced message continues its trace: alert.raise, a span per delivery, the webhook POST carries it; the crash event links to it', async () => {
   const deviceId = 'crash-traced-car';
-  const client = await connectDevice(t.mqttUrl, await t.device(deviceId));
-  const t0 = Date.now() - 3_600_000;
-  const speeds = [...Array(20).fill(15), 3, 0, 0, 0, 0] as number[];
-  let lat = 50.85;
-  const points = speeds.map((speed, i) => {
-    lat += speed / 111_320;
-    return { tsMs: t0 + i * 1000, lat, lon: 4.35, speedMps: speed, headingDeg: 0, ignition: true, ...(i === 20 ? { accelMps2: { x: -60, y: 10, z: 9.81 } } : {}) };
-  });
-  const traceId = randomBytes(16).toString('hex');
-  await client.publishAsync(TOPICS.telemetry(deviceId), JSON.stringify({ points: points.slice(0, 15).map(toWire) }), { qos: 1 });
-  await client.publishAsync(TOPICS.telemetry(deviceId), JSON.stringify({ traceparent: `00-${traceId}-${randomBytes(8).toString('hex')}-01`, points: points.slice(15).map(toWire) }), { qos: 1 });
-  await client.endAsync();
-  const { spans } = await eventually(async () => {
-    const found = await traceOf(traceId);
-    return found.spans.some((span) => span.name === 'alert.raise') && found;
-  }, 20_000, 'the alert span');
-  const alert = spans.find((span) => span.name === 'alert.raise')!;
-  assert.equal(alert.attributes['tripline.alert_type'], 'crash');
-  assert.equal(spans.find((span) => span.spanId === alert.parentSpanId)?.name, 'worker.process');
+  const receiver = await startWebhookReceiver();
+  try {
+    const admin = await t.token({ scopes: ['admin'] });
+    const hook = await fetch(`${t.httpUrl}/v1/webhooks`, {
+      method: 'POST', headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' }, body: JSON.stringify({ url: receiver.url }),
+    });
+    assert.equal(hook.status, 201);
+    const client = await connectDevice(t.mqttUrl, await t.device(deviceId));
+    await client.subscribeAsync(`tripline/${deviceId}/alerts`, { qos: 1 });
+    const t0 = Date.now() - 3_600_000;
+    const speeds = [...Array(20).fill(15), 3, 0, 0, 0, 0] as number[];
+    let lat = 50.85;
+    const points = speeds.map((speed, i) => {
+      lat += speed / 111_320;
+      return { tsMs: t0 + i * 1000, lat, lon: 4.35, speedMps: speed, headingDeg: 0, ignition: true, ...(i === 20 ? { accelMps2: { x: -60, y: 10, z: 9.81 } } : {}) };
+    });
+    const traceId = randomBytes(16).toString('hex');
+    await client.publishAsync(TOPICS.telemetry(deviceId), JSON.stringify({ points: points.slice(0, 15).map(toWire) }), { qos: 1 });
+    await client.publishAsync(TOPICS.telemetry(deviceId), JSON.stringify({ traceparent: `00-${traceId}-${randomBytes(8).toString('hex')}-01`, points: points.slice(15).map(toWire) }), { qos: 1 });
+    const request = await receiver.next((r) => String(r.headers['tripline-alert-id']).includes(':crash:'), 20_000);
+    assert.equal(String(request.headers.traceparent).split('-')[1], traceId, 'the webhook POST continues the trace');
+    await client.endAsync();
+    const names = ['alert.raise', 'alert.deliver.mqtt', 'alert.deliver.webhook'];
+    const { spans } = await eventually(async () => {
+      const found = await traceOf(traceId);
+      return names.every((name) => found.spans.some((span) => span.name === name)) && found;
+    }, 20_000, 'the alert and delivery spans');
+    const parentOf = (name: string) => spans.find((span) => span.spanId === spans.find((s) => s.name === name)!.parentSpanId)?.name;
+    const alert = spans.find((span) => span.name === 'alert.raise')!;
+    assert.equal(alert.attributes['tripline.alert_type'], 'crash');
+    assert.equal(parentOf('alert.raise'), 'worker.process');
+    assert.equal(parentOf('alert.deliver.mqtt'), 'worker.process');
+    assert.equal(parentOf('alert.deliver.webhook'), 'worker.process');
+    const webhookSpan = spans.find((span) => span.name === 'alert.deliver.webhook')!;
+    assert.equal(String(request.headers.traceparent).split('-')[2], webhookSpan.spanId, "the receiver's parent is the delivery span");
+    assert.equal(webhookSpan.attributes['http.response.status_code'], 200);
+
+    const events = await eventually(async () => {
+      const { body } = await t.getJson<{ events: Array<{ event: { type: string; traceId?: string } }> }>(`${t.httpUrl}/v1/events?vehicleId=${deviceId}&types=crash`);
+      return body.events.length > 0 && body.events;
+    }, 20_000, 'the crash event in search');
+    assert.equal(events[0]!.event.traceId, traceId, 'the event links to the trace of the message that completed it');
+  } finally {
+    await receiver.close();
+  }
 });
 
 test('/healthz reports the tracing store and bus lag; /metrics has the bus lag', async () => {

@@ -17,4 +17,6 @@ export interface DrivingEvent {
   source: string;
   /** Extra figures, e.g. { limitMps, overMps, durationS } for speeding. */
   details?: Record<string, number>;
+  /** The trace of the device message whose point completed the event's detection (when traced). */
+  traceId?: string;
 }
