@@ -40,11 +40,32 @@ export const SETTINGS = {
   webhookTimeoutMs: { env: 'TRIPLINE_WEBHOOK_TIMEOUT_MS', default: '5000', help: 'a try fails without a 2xx within this' },
   defaultTenant: { env: 'TRIPLINE_DEFAULT_TENANT', default: 'demo', help: 'tenant of devices not in the registry' },
   logLevel: { env: 'TRIPLINE_LOG_LEVEL', default: 'info', help: 'pino log level' },
+  mqttUrl: { env: 'TRIPLINE_MQTT_URL', default: '', help: 'cluster mode: an external MQTT 5 broker (e.g. mqtt://mosquitto:1883); empty: the embedded broker' },
+  mqttIngestUser: { env: 'TRIPLINE_MQTT_INGEST_USER', default: 'tripline-ingest', help: "cluster mode: tripline's own account on the broker (shared-subscription ingest, alert downlink)" },
+  mqttIngestPassword: { env: 'TRIPLINE_MQTT_INGEST_PASSWORD', default: '', help: 'password of that account' },
+  mqttAdminUser: { env: 'TRIPLINE_MQTT_ADMIN_USER', default: '', help: "cluster mode: the broker's dynamic-security admin, to keep device accounts in step with the registry; empty: manage broker accounts yourself" },
+  mqttAdminPassword: { env: 'TRIPLINE_MQTT_ADMIN_PASSWORD', default: '', help: 'password of that admin' },
+  natsUrl: { env: 'TRIPLINE_NATS_URL', default: '', help: 'cluster mode: NATS JetStream for the bus (e.g. nats://nats:4222); empty: the embedded SQLite bus' },
+  databaseUrl: { env: 'TRIPLINE_DATABASE_URL', default: '', help: 'cluster mode: PostgreSQL for the write store, device registry and alert store; empty: SQLite files' },
+  searchDatabaseUrl: { env: 'TRIPLINE_SEARCH_DATABASE_URL', default: '', help: 'cluster mode: PostgreSQL with PostGIS for the search store (may be the same server, another database)' },
+  leaseTtlS: { env: 'TRIPLINE_LEASE_TTL_S', default: '10', help: "cluster mode: a dead worker's partitions move to the others within this" },
+  instanceId: { env: 'TRIPLINE_INSTANCE_ID', default: '', help: 'cluster mode: a stable name for this process (its MQTT client id and lease holder name); empty: hostname and pid' },
   traceSampleRatio: { env: 'TRIPLINE_TRACE_SAMPLE_RATIO', default: '1', help: 'share of new traces (one per MQTT message) recorded, 0–1; a device traceparent marked sampled is always followed' },
 } as const;
 
 const port = z.coerce.number().int().min(0).max(65535);
 const positive = z.coerce.number().positive();
+const optionalUrl = (protocols: string[]) =>
+  z.string().transform((value, context) => {
+    if (!value) return null;
+    try {
+      if (protocols.includes(new URL(value).protocol)) return value;
+    } catch {
+      // reported below
+    }
+    context.addIssue({ code: 'custom', message: `expected a URL starting with ${protocols.map((p) => `${p}//`).join(' or ')}` });
+    return z.NEVER;
+  });
 const optionalFile = z.string().transform((file) => (file ? resolve(file) : null));
 const schema = z.object({
   host: z.string().min(1),
@@ -83,6 +104,16 @@ const schema = z.object({
   defaultTenant: z.string().regex(ID_PATTERN, `expected ${ID_RULE}`),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
   traceSampleRatio: z.coerce.number().min(0).max(1),
+  mqttUrl: optionalUrl(['mqtt:', 'mqtts:', 'tcp:']),
+  mqttIngestUser: z.string().min(1),
+  mqttIngestPassword: z.string(),
+  mqttAdminUser: z.string().transform((value) => value || null),
+  mqttAdminPassword: z.string(),
+  natsUrl: optionalUrl(['nats:', 'tls:']),
+  databaseUrl: optionalUrl(['postgres:', 'postgresql:']),
+  searchDatabaseUrl: optionalUrl(['postgres:', 'postgresql:']),
+  leaseTtlS: z.coerce.number().min(1).max(300),
+  instanceId: z.string().regex(/^[A-Za-z0-9._-]*$/, 'letters, digits, dot, dash, underscore').transform((value) => value || null),
 }).superRefine((config, context) => {
   const files = [config.mqttTlsCert, config.mqttTlsKey, config.mqttTlsCa];
   if (config.mqttTlsPort !== null && files.some((file) => file === null)) {

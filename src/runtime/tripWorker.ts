@@ -5,8 +5,8 @@ import type { TripContext } from '../domain/tripContext.js';
 import type { DeviceTripState } from '../domain/tripSegmenter.js';
 import type { Alert } from '../domain/alerts/alert.js';
 import { processBatch, type ProcessOutcome } from '../functions/processTrip.js';
-import type { EventBus } from '../ports/eventBus.js';
-import type { WriteStore } from '../ports/writeStore.js';
+import { partitionOf, type EventBus } from '../ports/eventBus.js';
+import { CursorConflictError, type WriteStore } from '../ports/writeStore.js';
 import type { Metrics } from './metrics.js';
 import { contextFromHeaders, headersOf, isSampled, otelContext, TENANT_ATTRIBUTE, trace, type Tracing } from './tracing.js';
 import { BackgroundLoop } from './backgroundLoop.js';
@@ -26,6 +26,11 @@ export interface TripWorkerOptions {
   /** Alerts were committed to the alert outbox (with their batch): the dispatcher should look now. */
   onAlertsCommitted: () => void;
   tracing?: Tracing;
+  /**
+   * The partitions this worker may consume now (cluster mode: those it holds a lease on); all
+   * when absent. Call `ownershipChanged` when they change.
+   */
+  ownedPartitions?: () => Iterable<number>;
 }
 
 /**
@@ -47,17 +52,50 @@ export class TripWorker extends BackgroundLoop {
   }
 
   async start(): Promise<void> {
-    this.cursors = await this.options.store.cursors();
     this.startedAtMs = Date.now();
-    for (const state of await this.options.store.openTripStates()) this.states.set(state.deviceId, state);
+    await this.reload(new Set(this.owned()));
     this.startLoop();
+  }
+
+  /**
+   * Partitions gained start from the write store's cursor and states (another worker may have
+   * moved them on); what this worker knew of partitions lost is forgotten.
+   */
+  async ownershipChanged(gained: readonly number[], lost: readonly number[]): Promise<void> {
+    this.forget(new Set(lost));
+    if (gained.length > 0) await this.reload(new Set(gained));
+    this.kick();
+  }
+
+  private owned(): Iterable<number> {
+    if (this.options.ownedPartitions) return this.options.ownedPartitions();
+    return Array.from({ length: this.options.bus.partitionCount }, (_, partition) => partition);
+  }
+
+  private async reload(partitions: ReadonlySet<number>): Promise<void> {
+    this.forget(partitions);
+    for (const [partition, offset] of await this.options.store.cursors()) if (partitions.has(partition)) this.cursors.set(partition, offset);
+    for (const state of await this.options.store.openTripStates()) {
+      if (partitions.has(partitionOf(state.deviceId, this.options.bus.partitionCount))) this.states.set(state.deviceId, state);
+    }
+  }
+
+  private forget(partitions: ReadonlySet<number>): void {
+    if (partitions.size === 0) return;
+    for (const partition of partitions) {
+      this.cursors.delete(partition);
+      this.caughtUpTo.delete(partition);
+    }
+    for (const deviceId of this.states.keys()) {
+      if (partitions.has(partitionOf(deviceId, this.options.bus.partitionCount))) this.states.delete(deviceId);
+    }
   }
 
   /** Messages that may still wait, an upper bound that needs no scan: newest offset minus the slowest partition's position. */
   async backlog(): Promise<number> {
     const head = await this.options.bus.head();
     let slowest = head;
-    for (let partition = 0; partition < this.options.bus.partitionCount; partition++) {
+    for (const partition of this.owned()) {
       const position = Math.max(this.cursors.get(partition) ?? 0, this.caughtUpTo.get(partition) ?? 0);
       slowest = Math.min(slowest, position);
     }
@@ -86,6 +124,12 @@ export class TripWorker extends BackgroundLoop {
         processed = await this.pass();
       } catch (error) {
         // Nothing of this pass was committed: it is read again on the next one.
+        if (error instanceof CursorConflictError) {
+          // Another worker took the partition over (our lease lapsed): start again from the store.
+          this.options.logger.warn({ partition: error.partition }, 'partition moved on without this worker; reloading');
+          await this.reload(new Set(this.owned())).catch(() => undefined);
+          continue;
+        }
         this.options.metrics.workerErrors.inc();
         this.options.logger.error({ err: error }, 'trip worker pass failed; will retry');
         await sleep(500);
@@ -108,15 +152,17 @@ export class TripWorker extends BackgroundLoop {
     const spans: TracedMessage[] = [];
     let consumedPoints = 0;
     let processed = 0;
-    for (let partition = 0; partition < bus.partitionCount; partition++) {
-      let records = await bus.read(partition, this.cursors.get(partition) ?? 0, batchSize);
+    for (const partition of this.owned()) {
+      const fromOffset = this.cursors.get(partition) ?? 0;
+      let records = await bus.read(partition, fromOffset, batchSize);
       if (records.length === 0) {
         this.caughtUpTo.set(partition, head);
         continue;
       }
       if (this.options.tracing) records = this.traceRecords(this.options.tracing, records, spans);
       // Devices never span partitions, so each batch sees the states the previous ones left.
-      outcomes.push(processBatch(records, await this.statesOf(records.map((record) => record.message.deviceId)), config, context));
+      const outcome = processBatch(records, await this.statesOf(records.map((record) => record.message.deviceId)), config, context);
+      outcomes.push({ ...outcome, effects: { ...outcome.effects, fromOffset } });
       processed += records.length;
       for (const { message } of records) {
         if (message.kind !== 'points') continue;
