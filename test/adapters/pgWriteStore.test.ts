@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { chunkMonth } from '../../src/adapters/postgres/pgChunkPartitions.js';
 import { openPgWriteStore, type PgWriteStore } from '../../src/adapters/postgres/pgWriteStore.js';
 import { createPool } from '../../src/adapters/postgres/pool.js';
 import { CursorConflictError } from '../../src/ports/writeStore.js';
@@ -52,6 +53,11 @@ if (!postgres) {
         assert.deepEqual(rows.map((row) => [row.part, row.n]), [
           ['tripline_write.point_chunks_2025_01', 2], ['tripline_write.point_chunks_2025_03', 1], ['tripline_write.point_chunks_default', 1],
         ]);
+        const partitions = await pool.query<{ name: string }>("SELECT inhrelid::regclass::text AS name FROM pg_inherits WHERE inhparent = 'tripline_write.point_chunks'::regclass");
+        const now = new Date();
+        for (const month of [chunkMonth(now.getTime()), chunkMonth(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + 1, 1))]) {
+          assert.ok(partitions.rows.some((row) => row.name === `tripline_write.${month!.name}`), `${month!.name} is made ahead of time`);
+        }
       } finally {
         await pool.end();
       }

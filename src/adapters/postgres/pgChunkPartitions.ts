@@ -22,7 +22,11 @@ export function chunkMonth(firstMs: number): ChunkMonth | null {
   return { name: `point_chunks_${year}_${String(month + 1).padStart(2, '0')}`, fromMs: Date.UTC(year, month, 1), toMs: Date.UTC(year, month + 1, 1) };
 }
 
-/** Creates monthly partitions before the first chunk of their month is inserted. */
+/**
+ * Creates monthly partitions before the first chunk of their month is inserted, and this and
+ * next month's ahead of time, so that live traffic crossing into a new month never waits on DDL
+ * (only chunks of old or far future months do, once per month and process).
+ */
 export class ChunkPartitions {
   /** Months this process knows exist: the hot path costs no query once a month is made. */
   private readonly known = new Set<string>();
@@ -31,7 +35,8 @@ export class ChunkPartitions {
 
   async ensure(firstMsValues: Iterable<number>): Promise<void> {
     const missing = new Map<string, ChunkMonth>();
-    for (const firstMs of firstMsValues) {
+    const now = new Date();
+    for (const firstMs of [now.getTime(), Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + 1, 1), ...firstMsValues]) {
       const month = chunkMonth(firstMs);
       if (month && !this.known.has(month.name)) missing.set(month.name, month);
     }

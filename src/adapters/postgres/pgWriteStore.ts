@@ -31,9 +31,7 @@ export async function openPgWriteStore(url: string, options: PgWriteStoreOptions
   try {
     await createWriteSchema(pool);
     const partitions = new ChunkPartitions(pool);
-    // This month's and next month's, so that a month change does not wait on DDL.
-    const now = Date.now();
-    await partitions.ensure([now, now + 31 * 86_400_000]);
+    await partitions.ensure([]);
     return new PgWriteStore(pool, partitions, options.synchronousCommit ?? 'on');
   } catch (error) {
     await pool.end();
