@@ -2,7 +2,8 @@ import type { Alert } from '../../domain/alerts/alert.js';
 import type { TelemetryPoint } from '../../domain/point.js';
 import type { TripSummary } from '../../domain/trip.js';
 import type { DeviceTripState } from '../../domain/tripSegmenter.js';
-import type { AlertFeed, AlertRow, BatchEffects, ChangeFeed, TripChange, WriteStore } from '../../ports/writeStore.js';
+import { CursorConflictError, type AlertFeed, type AlertRow, type BatchEffects, type ChangeFeed, type TripChange, type WriteStore } from '../../ports/writeStore.js';
+import { linkTraces, syncTraces } from '../tripTraceLinks.js';
 import { decodeChunk, encodeChunk } from './pointChunkCodec.js';
 import { openSqlite, type SqliteSynchronous } from './sqlite.js';
 
@@ -50,7 +51,10 @@ export class SqliteWriteStore implements WriteStore, ChangeFeed, AlertFeed {
         'INSERT INTO trips VALUES (?, ?, ?, ?) ON CONFLICT (trip_id) DO UPDATE SET version = excluded.version, doc = excluded.doc',
       ),
       insertOutbox: this.db.prepare('INSERT INTO outbox (trip_id, version, written_at_ms, doc, traceparents) VALUES (?, ?, ?, ?, ?)'),
-      insertAlert: this.db.prepare('INSERT OR IGNORE INTO alerts (alert_id, tenant_id, written_at_ms, doc) VALUES (?, ?, ?, ?)'),
+      // Not INSERT OR IGNORE: an ignored insert still draws a seq, and the head would run past the last alert.
+      insertAlert: this.db.prepare(
+        'INSERT INTO alerts (alert_id, tenant_id, written_at_ms, doc) SELECT @alertId, @tenantId, @now, @doc WHERE NOT EXISTS (SELECT 1 FROM alerts WHERE alert_id = @alertId)',
+      ),
       selectAlerts: this.db.prepare('SELECT seq, written_at_ms, doc FROM alerts WHERE seq > ? ORDER BY seq LIMIT ?'),
       selectAlertSeq: this.db.prepare('SELECT seq FROM alerts WHERE alert_id = ?'),
       pruneAlerts: this.db.prepare('DELETE FROM alerts WHERE seq <= ? AND written_at_ms < ?'),
@@ -59,6 +63,7 @@ export class SqliteWriteStore implements WriteStore, ChangeFeed, AlertFeed {
       upsertState: this.db.prepare('INSERT OR REPLACE INTO device_states VALUES (?, ?, ?)'),
       upsertCursor: this.db.prepare('INSERT OR REPLACE INTO consumer_cursors VALUES (?, ?)'),
       selectCursors: this.db.prepare('SELECT partition, offset FROM consumer_cursors'),
+      selectCursor: this.db.prepare('SELECT offset FROM consumer_cursors WHERE partition = ?'),
       selectState: this.db.prepare('SELECT state FROM device_states WHERE device_id = ?'),
       selectOpenStates: this.db.prepare('SELECT state FROM device_states WHERE open_trip = 1'),
       selectTrip: this.db.prepare('SELECT doc FROM trips WHERE trip_id = ? AND tenant_id = ?'),
@@ -98,6 +103,11 @@ export class SqliteWriteStore implements WriteStore, ChangeFeed, AlertFeed {
   }
 
   private write(effects: BatchEffects, now: number): void {
+    if (effects.fromOffset !== undefined) {
+      // Inside the transaction: nothing can move the cursor between this check and the commit.
+      const stored = (this.stmt.selectCursor.get(effects.partition) as { offset: number } | undefined)?.offset ?? 0;
+      if (stored !== effects.fromOffset) throw new CursorConflictError(effects.partition, effects.fromOffset, stored);
+    }
     for (const chunk of effects.chunks) {
       this.stmt.insertChunk.run(chunk.deviceId, chunk.firstMs, chunk.lastMs, chunk.points.length, encodeChunk(chunk.points));
     }
@@ -120,12 +130,12 @@ export class SqliteWriteStore implements WriteStore, ChangeFeed, AlertFeed {
       }
       const doc = JSON.stringify(traceIds.length > 0 ? { ...trip, traceIds } : trip);
       this.stmt.upsertTrip.run(trip.tripId, trip.tenantId, version, doc);
-      this.stmt.insertOutbox.run(trip.tripId, version, now, doc, traceparents ? JSON.stringify(traceparents.slice(-MAX_SYNC_TRACES)) : null);
+      this.stmt.insertOutbox.run(trip.tripId, version, now, doc, traceparents ? JSON.stringify(syncTraces(traceparents)) : null);
     }
     for (const state of effects.states) {
       this.stmt.upsertState.run(state.deviceId, state.trip ? 1 : 0, JSON.stringify(state));
     }
-    for (const alert of effects.alerts) this.stmt.insertAlert.run(alert.alertId, alert.tenantId, now, JSON.stringify(alert));
+    for (const alert of effects.alerts) this.stmt.insertAlert.run({ alertId: alert.alertId, tenantId: alert.tenantId, now, doc: JSON.stringify(alert) });
     this.stmt.upsertCursor.run(effects.partition, effects.offset);
   }
 
@@ -191,23 +201,6 @@ export class SqliteWriteStore implements WriteStore, ChangeFeed, AlertFeed {
   async close(): Promise<void> {
     this.db.close();
   }
-}
-
-/** A trip links the traces of its first few and its latest few messages: bounded, however long it drives. */
-export const TRIP_TRACE_LINKS = { first: 5, last: 5 } as const;
-/** Sync continues at most this many of the traces behind one outbox row. */
-const MAX_SYNC_TRACES = 20;
-
-function linkTraces(known: string[], traceparents: string[]): string[] {
-  const ids = [...known];
-  for (const traceparent of traceparents) {
-    const traceId = traceparent.split('-')[1];
-    if (!traceId || ids.includes(traceId)) continue;
-    ids.push(traceId);
-    // Keep the first ones, and slide a window over the latest.
-    if (ids.length > TRIP_TRACE_LINKS.first + TRIP_TRACE_LINKS.last) ids.splice(TRIP_TRACE_LINKS.first, 1);
-  }
-  return ids;
 }
 
 function addColumnIfMissing(db: ReturnType<typeof openSqlite>, table: string, column: string, type: string): void {
