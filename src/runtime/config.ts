@@ -113,7 +113,7 @@ const schema = z.object({
   databaseUrl: optionalUrl(['postgres:', 'postgresql:']),
   searchDatabaseUrl: optionalUrl(['postgres:', 'postgresql:']),
   leaseTtlS: z.coerce.number().min(1).max(300),
-  instanceId: z.string().regex(/^[A-Za-z0-9._-]*$/, 'letters, digits, dot, dash, underscore').transform((value) => value || null),
+  instanceId: z.string().regex(/^[A-Za-z0-9_-]*$/, 'letters, digits, dash, underscore').transform((value) => value || null),
 }).superRefine((config, context) => {
   const files = [config.mqttTlsCert, config.mqttTlsKey, config.mqttTlsCa];
   if (config.mqttTlsPort !== null && files.some((file) => file === null)) {

@@ -1,0 +1,55 @@
+import type { DeviceCredentials, DeviceRecord, DeviceRegistry, NewDevice, VerifyOutcome } from '../../ports/deviceRegistry.js';
+
+/** What keeps an external broker's accounts in step with the registry (Mosquitto's dynamic security, for one). */
+export interface BrokerAccounts {
+  provision: (credentials: DeviceCredentials) => Promise<void>;
+  reconcile: (records: DeviceRecord[]) => Promise<number>;
+}
+
+/**
+ * The registry, with every change that needs the broker pushed to it in the same call: a new or
+ * rotated secret exists in plaintext only then, and a revocation should close the device's
+ * session at once. The registry is written first; should the broker refuse, the call fails and
+ * rotating the device pushes it again (`reconcile` also runs on every revocation it sees).
+ */
+export class BrokerSyncedRegistry implements DeviceRegistry {
+  constructor(private readonly registry: DeviceRegistry, private readonly accounts: BrokerAccounts) {}
+
+  async add(device: NewDevice): Promise<DeviceCredentials> {
+    const credentials = await this.registry.add(device);
+    await this.accounts.provision(credentials);
+    return credentials;
+  }
+
+  async rotate(tenantId: string | null, deviceId: string, overlapS: number): Promise<DeviceCredentials | null> {
+    const credentials = await this.registry.rotate(tenantId, deviceId, overlapS);
+    if (credentials) await this.accounts.provision(credentials);
+    return credentials;
+  }
+
+  async revoke(tenantId: string | null, deviceId: string): Promise<DeviceRecord | null> {
+    const record = await this.registry.revoke(tenantId, deviceId);
+    if (record) await this.accounts.reconcile([record]);
+    return record;
+  }
+
+  get(tenantId: string | null, deviceId: string): Promise<DeviceRecord | null> {
+    return this.registry.get(tenantId, deviceId);
+  }
+
+  list(tenantId: string | null, page: { afterDeviceId?: string; limit: number }): Promise<DeviceRecord[]> {
+    return this.registry.list(tenantId, page);
+  }
+
+  verify(deviceId: string, secret: string): Promise<VerifyOutcome> {
+    return this.registry.verify(deviceId, secret);
+  }
+
+  changedSince(revision: number): Promise<DeviceRecord[]> {
+    return this.registry.changedSince(revision);
+  }
+
+  close(): Promise<void> {
+    return this.registry.close();
+  }
+}
