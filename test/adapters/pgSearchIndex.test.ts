@@ -1,45 +1,31 @@
 import assert from 'node:assert/strict';
-import { rmSync } from 'node:fs';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { openPgSearchIndex, PgSearchIndex } from '../../src/adapters/postgres/pgSearchIndex.js';
 import { searchTables } from '../../src/adapters/postgres/pgSearchSchema.js';
 import { createPool } from '../../src/adapters/postgres/pool.js';
-import { tempServiceRoot, type LocalService } from '../../src/cluster/services/localService.js';
-import { createDatabase, postgisInstalled, postgresBinDir, startPostgres } from '../../src/cluster/services/postgres.js';
+import { postgisInstalled } from '../../src/cluster/services/postgres.js';
 import type { SearchIndex, TripPage } from '../../src/ports/searchIndex.js';
-import { freePort } from '../../testkit/processes.js';
+import { testPostgres } from '../../testkit/postgres.js';
 import { change, searchIndexContract, tripDoc } from '../../testkit/searchIndexContract.js';
 
-const available = postgresBinDir() !== null && postgisInstalled();
-if (!available) {
-  if (process.env.CI === 'true') throw new Error('PostgreSQL 15 with PostGIS is required under CI for the PostgreSQL search store tests');
-  console.warn('\n!!! SKIPPING the PostgreSQL search store tests: PostgreSQL or PostGIS is missing (apt-get install postgresql postgis) !!!\n');
+const postgres = testPostgres('tripline-pgsearch-');
+const postgis = postgres !== null && postgisInstalled();
+if (postgres && !postgis) {
+  if (process.env.CI === 'true') throw new Error('PostGIS is not installed, and CI=true forbids skipping (apt-get install postgis)');
+  console.warn('\n*** PostGIS is not installed: skipping the PostgreSQL search store tests (apt-get install postgis) ***\n');
 }
 
-let service: LocalService;
-let root: string;
-let databases = 0;
-
-/** A fresh database with PostGIS on the file's one server. */
-const freshDatabase = (): string => createDatabase(service, `search_${++databases}`, ['postgis']);
-
-if (available) {
-  before(async () => {
-    root = tempServiceRoot('tripline-pgsearch-');
-    service = await startPostgres({ dir: root, port: await freePort(), fast: true });
-  });
-  after(async () => {
-    await service?.stop();
-    rmSync(root, { recursive: true, force: true });
-  });
+if (postgres && postgis) {
+  /** A new database with PostGIS on the file's one server. */
+  const freshDatabase = () => postgres.freshDatabase(['postgis']);
 
   searchIndexContract('PostgreSQL/PostGIS search store', async () => {
-    const index = await openPgSearchIndex(freshDatabase());
+    const index = await openPgSearchIndex(await freshDatabase());
     return { index, close: () => index.close() };
   });
 
-  test('PostgreSQL search store: processes starting together create the schema once; foreign tables are never dropped', async () => {
-    const url = freshDatabase();
+  test('PostgreSQL search store: processes starting together create the schema once; foreign tables are never dropped; another version is rebuilt', async () => {
+    const url = await freshDatabase();
     const indexes = await Promise.all(Array.from({ length: 4 }, () => openPgSearchIndex(url)));
     try {
       await indexes[0]!.apply([change(1, 1, tripDoc('a', 1000))]);
@@ -56,16 +42,22 @@ if (available) {
       await assert.rejects(openPgSearchIndex(url, { schema: 'writes' }), /not a tripline search store/);
       assert.equal((await pool.query('SELECT count(*) AS n FROM writes.trips')).rows[0].n, 0, 'still there');
       await assert.rejects(openPgSearchIndex(url, { schema: 'x"; DROP SCHEMA writes; --' }), /not a lower-case SQL identifier/);
+      await pool.query('UPDATE tripline_search.schema_version SET version = 0');
+      const rebuilt = await openPgSearchIndex(url);
+      assert.equal(await rebuilt.count(), 0, 'a store of another version starts empty, for sync to refill');
+      assert.deepEqual(await rebuilt.position(), { seq: 0, writtenAtMs: 0 });
+      await rebuilt.close();
     } finally {
       await pool.end();
     }
   });
 
   test('PostgreSQL search store: ids keep byte order (as in SQLite) in a database whose collation is linguistic', async () => {
-    const admin = createPool(service.url, 1);
+    const url = await postgres.freshDatabase();
+    const admin = createPool(url, 1);
     await admin.query("CREATE DATABASE search_icu TEMPLATE template0 LOCALE_PROVIDER icu ICU_LOCALE 'und'").finally(() => admin.end());
     // Under ICU's root collation these would sort _x, a, a-1, a.1, B.
-    const index = await openPgSearchIndex(service.url.replace(/\/postgres$/, '/search_icu'));
+    const index = await openPgSearchIndex(url.replace(/[^/]+$/, 'search_icu'));
     try {
       const ids = ['a.1', 'B', 'a', '_x', 'a-1'];
       await index.apply(ids.map((id, i) => change(i + 1, 1, tripDoc(id, 1000, { vehicleId: id }))));
@@ -79,7 +71,7 @@ if (available) {
   });
 
   test('PostgreSQL search store: concurrent writers of overlapping batches (sync beside a reindex) neither deadlock nor roll back', async () => {
-    const index = await openPgSearchIndex(freshDatabase(), { poolSize: 6 });
+    const index = await openPgSearchIndex(await freshDatabase(), { poolSize: 6 });
     try {
       const trips = Array.from({ length: 500 }, (_, i) => tripDoc(`t${String(i).padStart(3, '0')}`, 1000 + i));
       // Opposite orders: without a fixed lock order two such transactions deadlock.
@@ -95,7 +87,7 @@ if (available) {
   });
 
   test('PostgreSQL search store: near, box and place-text queries are answered by the GiST and GIN indexes', async () => {
-    const url = freshDatabase();
+    const url = await freshDatabase();
     const writer = await openPgSearchIndex(url);
     await fillCity(writer, 3000);
     await writer.close();
