@@ -75,6 +75,7 @@ export function searchIndexContract(name: string, open: () => Promise<{ index: S
       assert.deepEqual(await ids({ events: { severity: 'medium' } }), ['long-night']);
       assert.deepEqual(await ids({ placeText: 'brus' }), ['mid', 'short-calm'], 'prefix match');
       assert.deepEqual(await ids({ placeText: 'liege' }), ['long-night'], 'accents do not matter');
+      assert.deepEqual(await ids({ placeText: 'LIÈ' }), ['long-night'], 'nor case, in the search text either');
       assert.deepEqual(await ids({ placeText: 'brussels leu' }), ['mid'], 'every word must match');
       assert.deepEqual(await ids({ placeText: '"); DROP TABLE trips; --' }), [], 'user text never reaches the query language');
       assert.deepEqual(await ids({ bbox: [4.8, 50.4, 4.9, 50.5] }), ['long-night'], 'ended inside the box');
@@ -144,6 +145,70 @@ export function searchIndexContract(name: string, open: () => Promise<{ index: S
       assert.deepEqual(fleet.scoreHistogram.filter((b) => b.trips > 0).map((b) => [b.from, b.trips]), [[60, 1], [70, 1], [90, 1]]);
       assert.deepEqual(fleet.eventsByType, { harsh_braking: 1, speeding: 1 });
       assert.deepEqual(fleet.kmPerDay, [{ day: '2026-11-24', km: 10 }]);
+    } finally {
+      await close();
+    }
+  });
+
+  test(`${name}: ties page by trip id in byte order; a radius in metres around the start too; event pages; reset`, async () => {
+    const { index, close } = await open();
+    try {
+      // Equal distances: only the trip id orders them, byte-wise ('B' < '_x' < 'a' < 'a-1' < 'a.1'), whatever the database's locale.
+      const tied = ['a.1', 'B', 'a', '_x', 'a-1'];
+      await index.apply(tied.map((tripId, i) => change(i + 1, 1, tripDoc(tripId, 1000, { start: { lat: 50, lon: 4 }, end: { lat: 50.5, lon: 5 } }))));
+      const pages = async (order: 'asc' | 'desc', cursor?: string): Promise<string[]> => {
+        const page = await index.searchTrips({ tenantId: 't1', sort: 'distanceM', order, limit: 2, ...(cursor ? { cursor } : {}) });
+        const ids = page.trips.map((t) => t.tripId);
+        return page.nextCursor ? [...ids, ...(await pages(order, page.nextCursor))] : ids;
+      };
+      assert.deepEqual(await pages('asc'), ['B', '_x', 'a', 'a-1', 'a.1']);
+      assert.deepEqual(await pages('desc'), ['a.1', 'a-1', 'a', '_x', 'B']);
+      const byScore = await index.searchTrips({ tenantId: 't1', sort: 'score', order: 'desc', limit: 2 });
+      const otherSort = await index.searchTrips({ tenantId: 't1', sort: 'distanceM', order: 'asc', limit: 2, cursor: byScore.nextCursor! });
+      assert.deepEqual(otherSort.trips.map((t) => t.tripId), ['B', '_x'], "a cursor of another sort does not page this one");
+
+      // Every trip starts at 50, 4; 0.0014° of longitude there is 100 m (71.6 km per degree), not 156 m.
+      const near = async (radiusM: number) => (await index.searchTrips({ tenantId: 't1', endsNear: { lat: 50, lon: 4.0014, radiusM }, limit: 10 })).trips.length;
+      assert.equal(await near(110), 5, 'the start counts as much as the end');
+      assert.equal(await near(90), 0, 'east-west metres, not degrees');
+
+      const events = Array.from({ length: 3 }, (_, i) => ({ ...event('harsh_braking', 'high'), peak: i }));
+      await index.apply([change(6, 1, tripDoc('with-events', 2000, { events }))]);
+      const peaks: number[] = [];
+      let cursor: string | undefined;
+      do {
+        const page = await index.searchEvents({ tenantId: 't1', limit: 1, ...(cursor ? { cursor } : {}) });
+        peaks.push(...page.events.map((e) => e.event.peak));
+        cursor = page.nextCursor ?? undefined;
+      } while (cursor);
+      assert.deepEqual(peaks.sort(), [0, 1, 2], 'events at the same instant page one by one, none twice');
+
+      await index.reset();
+      assert.equal(await index.count(), 0);
+      assert.deepEqual(await index.position(), { seq: 0, writtenAtMs: 0 });
+      assert.deepEqual((await index.searchEvents({ tenantId: 't1', limit: 10 })).events, []);
+      await index.apply([change(1, 1, tripDoc('again', 1000))], new Map([['again', [{ tsMs: 1000, lat: 50, lon: 4 }, { tsMs: 61_000, lat: 50.01, lon: 4.01 }]]]));
+      assert.equal(await index.count(), 1, 'a rebuild starts from an empty store');
+      assert.deepEqual((await index.nearTracks({ tenantId: 't1', lat: 50, lon: 4, radiusM: 10, fromMs: 0, toMs: 100_000, limit: 10 })).map((h) => h.tripId), ['again']);
+    } finally {
+      await close();
+    }
+  });
+
+  test(`${name}: odd input gets an answer, never an error`, async () => {
+    const { index, close } = await open();
+    try {
+      await index.apply([change(1, 1, tripDoc('a', 1000, { startPlace: 'Brussels' }))], new Map([['a', [{ tsMs: 1000, lat: 50, lon: 4 }]]]));
+      const cursor = (value: unknown[]) => Buffer.from(JSON.stringify(value)).toString('base64url');
+      assert.equal(await index.trip('t1', 'a\u0000'), null, 'a NUL byte (from a URL) matches nothing');
+      assert.deepEqual((await index.searchTrips({ tenantId: 't1', vehicleId: 'v1\u0000', limit: 5 })).trips, []);
+      assert.deepEqual((await index.searchTrips({ tenantId: 't1', placeText: 'b'.repeat(5000), limit: 5 })).trips, [], 'a very long word');
+      assert.deepEqual((await index.searchTrips({ tenantId: 't1', placeText: ':* & | ! \\ ( ) \' "', limit: 5 })).trips.map((t) => t.tripId), ['a'], 'no word: no text filter');
+      assert.deepEqual((await index.searchTrips({ tenantId: 't1', limit: 5, cursor: cursor(['startMs:desc', 1e300, 'x\u0000']) })).trips.map((t) => t.tripId), ['a'], 'a forged cursor');
+      assert.deepEqual((await index.searchEvents({ tenantId: 't1', limit: 5, cursor: cursor(['event', 5, 'not a row']) })).events, []);
+      assert.deepEqual(await index.nearTracks({ tenantId: 't1', lat: 50, lon: 4, radiusM: 10, fromMs: 2000, toMs: 0, limit: 5 }), [], 'an empty window');
+      const always = await index.nearTracks({ tenantId: 't1', lat: 50, lon: 4, radiusM: 10, fromMs: -1e300, toMs: 1e300, limit: 5 });
+      assert.deepEqual(always.map((h) => h.tripId), ['a'], 'a window beyond any date');
     } finally {
       await close();
     }

@@ -55,23 +55,33 @@ export function nearTracks(db: Database.Database, query: NearQuery): NearHit[] {
     vehicleId: string;
     points: string;
   }>;
+  return closestApproaches(rows.map((row) => ({ ...row, points: JSON.parse(row.points) as PiecePoint[] })), query);
+}
+
+/** [tsMs, lat, lon], as pieces keep their points. */
+export type PiecePoint = [number, number, number];
+
+/**
+ * Each trip's closest approach among candidate pieces, measured exactly segment by segment (shared by
+ * the search stores, so they answer alike): within the radius and window only, nearest first.
+ */
+export function closestApproaches(pieces: Array<{ tripId: string; vehicleId: string; points: PiecePoint[] }>, query: NearQuery): NearHit[] {
   const best = new Map<string, NearHit>();
-  for (const row of rows) {
-    const points = JSON.parse(row.points) as Array<[number, number, number]>;
+  for (const { tripId, vehicleId, points } of pieces) {
     for (let i = 0; i < points.length; i++) {
       const a = points[i]!;
       const b = points[Math.min(i + 1, points.length - 1)]!;
       const hit = closestOnSegment(a, b, query);
       if (!hit || hit.distanceM > query.radiusM) continue;
-      const current = best.get(row.tripId);
-      if (!current || hit.distanceM < current.distanceM) best.set(row.tripId, { tripId: row.tripId, vehicleId: row.vehicleId, ...hit });
+      const current = best.get(tripId);
+      if (!current || hit.distanceM < current.distanceM) best.set(tripId, { tripId, vehicleId, ...hit });
     }
   }
   return [...best.values()].sort((x, y) => x.distanceM - y.distanceM || x.tripId.localeCompare(y.tripId)).slice(0, query.limit);
 }
 
 /** The closest point of segment a→b to the query point, within the time window, on a local flat projection (fine over a few km). */
-function closestOnSegment(a: [number, number, number], b: [number, number, number], q: NearQuery): Omit<NearHit, 'tripId' | 'vehicleId'> | null {
+function closestOnSegment(a: PiecePoint, b: PiecePoint, q: NearQuery): Omit<NearHit, 'tripId' | 'vehicleId'> | null {
   const [t0, lat0, lon0] = a;
   const [t1, lat1, lon1] = b;
   const span = t1 - t0;
