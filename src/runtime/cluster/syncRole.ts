@@ -1,0 +1,105 @@
+import mqtt from 'mqtt';
+import { DEFAULT_RETRY_POLICY } from '../../domain/alerts/retryPolicy.js';
+import { AlertDispatcher } from '../alertDispatcher.js';
+import { AlertHub } from '../alertHub.js';
+import { SyncLoop } from '../syncLoop.js';
+import { WebhookSender } from '../webhookSender.js';
+import type { ClusterContext } from './clusterContext.js';
+import type { RoleHandle } from './roleHandle.js';
+import { runAsSingleton } from './singleton.js';
+
+const ALERT_RETENTION_MS = 7 * 86_400_000;
+const DELIVERY_RETENTION_MS = 30 * 86_400_000;
+
+/**
+ * Sync and alert dispatch, in one process of the cluster at a time (a PostgreSQL advisory lock
+ * elects it; others stand by and take over when its session ends). Sync tails the write store's
+ * outbox into the search store; the dispatcher sends alerts on the devices' downlinks and queues
+ * webhook deliveries; revocations reach the broker's accounts.
+ */
+export async function startSyncRole(ctx: ClusterContext): Promise<RoleHandle> {
+  const { config, metrics, logger, tracing } = ctx;
+  const [store, search, alerts, signals, bus] = await Promise.all([ctx.writeStore(), ctx.searchIndex(), ctx.alertStore(), ctx.signals(), ctx.bus()]);
+  const brokerAccounts = await ctx.brokerAccounts();
+  const registry = await ctx.registry();
+  const downlink = config.mqttUrl && config.mqttIngestPassword
+    ? mqtt.connect(config.mqttUrl, { protocolVersion: 5, clientId: `tripline-${ctx.instanceId}-alerts`, username: config.mqttIngestUser, password: config.mqttIngestPassword, reconnectPeriod: 1000 })
+    : null;
+  downlink?.on('error', (error) => logger.warn({ err: error.message }, 'alert downlink connection error'));
+
+  let sync: SyncLoop | null = null;
+  let dispatcher: AlertDispatcher | null = null;
+  let sender: WebhookSender | null = null;
+  let timers: NodeJS.Timeout[] = [];
+  signals.on('trips', () => sync?.kick());
+  signals.on('alerts', () => dispatcher?.kick());
+
+  const lead = runAsSingleton({
+    url: config.databaseUrl!,
+    name: 'sync',
+    logger,
+    start: async () => {
+      sender = new WebhookSender({
+        store: alerts, metrics, logger, tracing, concurrency: 64, timeoutMs: config.webhookTimeoutMs,
+        policy: { ...DEFAULT_RETRY_POLICY, maxAttempts: config.webhookMaxAttempts, baseDelayMs: config.webhookRetryBaseMs },
+      });
+      const webhooks = sender;
+      dispatcher = new AlertDispatcher({
+        feed: store, store: alerts, hub: new AlertHub(), metrics, logger, tracing,
+        downlink: async (deviceId, payload) => {
+          if (!downlink) return;
+          await downlink.publishAsync(`tripline/${deviceId}/alerts`, payload, { qos: 1 });
+        },
+        onEnqueued: () => webhooks.kick(),
+      });
+      sync = new SyncLoop(store, search, metrics, logger, (trip) => store.points(trip.deviceId, trip.startMs, trip.endMs), undefined, tracing);
+      sync.start();
+      await dispatcher.start();
+      sender.start();
+      const pruning = setInterval(() => {
+        const failed = (error: unknown): void => logger.warn({ err: error }, 'pruning failed');
+        store.cursors().then((cursors) => bus.prune(cursors)).catch(failed);
+        store.pruneAlerts(dispatcher?.dispatchedUpTo() ?? 0, Date.now() - ALERT_RETENTION_MS).catch(failed);
+        alerts.pruneDeliveries(Date.now() - DELIVERY_RETENTION_MS).catch(failed);
+      }, 60_000);
+      timers = [pruning];
+      if (brokerAccounts) timers.push(watchRevocations());
+      for (const timer of timers) timer.unref();
+    },
+    stop: async () => {
+      for (const timer of timers) clearInterval(timer);
+      await Promise.all([sync?.stop(), dispatcher?.stop(), sender?.stop()]);
+      sync = dispatcher = sender = null;
+    },
+  });
+
+  /** Revocations made anywhere (another API process, a CLI) close the device's broker account. */
+  function watchRevocations(): NodeJS.Timeout {
+    let revision = 0;
+    let polling: Promise<void> = Promise.resolve();
+    return setInterval(() => {
+      polling = polling.then(async () => {
+        const changed = await registry.changedSince(revision);
+        for (const record of changed) revision = Math.max(revision, record.revision);
+        const revoked = changed.filter((record) => record.revokedAtMs !== null);
+        if (revoked.length > 0) await brokerAccounts!.accounts.reconcile(revoked);
+      }).catch((error: unknown) => logger.warn({ err: error }, 'broker account reconcile failed'));
+    }, 1000);
+  }
+
+  return {
+    health: async () => {
+      if (!lead.isLeader() || !sync || !dispatcher) return { sync: { status: 'ok', role: 'standby' } };
+      const lag = await sync.lag();
+      const pendingAlerts = await dispatcher.pending();
+      return {
+        sync: { status: lag.lagMs < 60_000 ? 'ok' : 'degraded', role: 'leader', lagMs: lag.lagMs, pendingChanges: lag.pendingChanges },
+        alerts: { status: pendingAlerts < 1000 ? 'ok' : 'degraded', pendingAlerts, downlink: downlink?.connected ?? false },
+      };
+    },
+    stop: async () => {
+      await lead.close();
+      await downlink?.endAsync();
+    },
+  };
+}
