@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { createPool } from '../../src/adapters/postgres/pool.js';
-import { openPgDeviceRegistry } from '../../src/adapters/postgres/pgDeviceRegistry.js';
+import { openPgDeviceRegistry, REGISTRY_SCHEMA } from '../../src/adapters/postgres/pgDeviceRegistry.js';
 import { DeviceExistsError, type DeviceRegistry } from '../../src/ports/deviceRegistry.js';
 import { createCachedVerifier } from '../../src/security/cachedVerifier.js';
 import { deviceRegistryContract } from '../../testkit/deviceRegistryContract.js';
@@ -57,7 +57,7 @@ if (!postgres) {
     const { password } = await cheap.add({ deviceId: 'car-1', tenantId: 't1', vehicleId: 'v1' });
     await cheap.close();
     const pool = createPool(url, 1);
-    const stored = (await pool.query<{ secret_hash: string }>('SELECT secret_hash FROM devices')).rows[0]!.secret_hash;
+    const stored = (await pool.query<{ secret_hash: string }>(`SELECT secret_hash FROM ${REGISTRY_SCHEMA}.devices`)).rows[0]!.secret_hash;
     await pool.end();
     assert.match(stored, /^\$scrypt\$ln=10,r=8,p=1\$[A-Za-z0-9+/]{22}\$[A-Za-z0-9+/]{43}$/);
 

@@ -15,28 +15,36 @@ export interface PgAlertStoreOptions {
   maxConnections?: number;
 }
 
-const SCHEMA = `
-  CREATE TABLE IF NOT EXISTS webhooks (
+/** The store's tables live in their own schema, so the other stores can share the database without name clashes. */
+export const ALERTS_SCHEMA = 'tripline_alerts';
+const WEBHOOKS = `${ALERTS_SCHEMA}.webhooks`;
+const DELIVERIES = `${ALERTS_SCHEMA}.deliveries`;
+const ATTEMPTS = `${ALERTS_SCHEMA}.delivery_attempts`;
+const CURSOR = `${ALERTS_SCHEMA}.dispatch_cursor`;
+
+const DDL = `
+  CREATE SCHEMA IF NOT EXISTS ${ALERTS_SCHEMA};
+  CREATE TABLE IF NOT EXISTS ${WEBHOOKS} (
     webhook_id text COLLATE "C" PRIMARY KEY, tenant_id text COLLATE "C" NOT NULL, url text NOT NULL, secret text NOT NULL,
     types text[], created_at_ms bigint NOT NULL
   );
-  CREATE INDEX IF NOT EXISTS webhooks_tenant ON webhooks (tenant_id, created_at_ms, webhook_id);
-  CREATE TABLE IF NOT EXISTS webhook_deliveries (
+  CREATE INDEX IF NOT EXISTS webhooks_tenant ON ${WEBHOOKS} (tenant_id, created_at_ms, webhook_id);
+  CREATE TABLE IF NOT EXISTS ${DELIVERIES} (
     delivery_id text PRIMARY KEY, alert_id text NOT NULL, webhook_id text NOT NULL, tenant_id text NOT NULL,
     status text NOT NULL CHECK (status IN ('pending', 'delivered', 'dead_letter')), attempts integer NOT NULL,
     next_attempt_ms bigint NOT NULL, body text NOT NULL, received_at_ms bigint NOT NULL, last_error text, updated_at_ms bigint NOT NULL,
     claimed_by uuid, claimed_until_ms bigint NOT NULL DEFAULT 0
   );
-  CREATE INDEX IF NOT EXISTS webhook_deliveries_due ON webhook_deliveries (next_attempt_ms) WHERE status = 'pending';
-  CREATE INDEX IF NOT EXISTS webhook_deliveries_claimed ON webhook_deliveries (claimed_until_ms) WHERE status = 'pending';
-  CREATE INDEX IF NOT EXISTS webhook_deliveries_webhook ON webhook_deliveries (webhook_id, updated_at_ms);
-  CREATE INDEX IF NOT EXISTS webhook_deliveries_finished ON webhook_deliveries (updated_at_ms) WHERE status <> 'pending';
-  CREATE TABLE IF NOT EXISTS webhook_delivery_attempts (
-    delivery_id text NOT NULL REFERENCES webhook_deliveries ON DELETE CASCADE, attempt integer NOT NULL,
+  CREATE INDEX IF NOT EXISTS deliveries_due ON ${DELIVERIES} (next_attempt_ms) WHERE status = 'pending';
+  CREATE INDEX IF NOT EXISTS deliveries_claimed ON ${DELIVERIES} (claimed_until_ms) WHERE status = 'pending';
+  CREATE INDEX IF NOT EXISTS deliveries_webhook ON ${DELIVERIES} (webhook_id, updated_at_ms);
+  CREATE INDEX IF NOT EXISTS deliveries_finished ON ${DELIVERIES} (updated_at_ms) WHERE status <> 'pending';
+  CREATE TABLE IF NOT EXISTS ${ATTEMPTS} (
+    delivery_id text NOT NULL REFERENCES ${DELIVERIES} ON DELETE CASCADE, attempt integer NOT NULL,
     at_ms bigint NOT NULL, duration_ms bigint NOT NULL, http_status integer, error text,
     PRIMARY KEY (delivery_id, attempt)
   );
-  CREATE TABLE IF NOT EXISTS alert_dispatch_cursor (singleton boolean PRIMARY KEY DEFAULT true CHECK (singleton), seq bigint NOT NULL);
+  CREATE TABLE IF NOT EXISTS ${CURSOR} (singleton boolean PRIMARY KEY DEFAULT true CHECK (singleton), seq bigint NOT NULL);
 `;
 
 /** Claims are timed on the database's clock, the one clock every process shares. */
@@ -48,7 +56,7 @@ export async function openPgAlertStore(url: string, options: PgAlertStoreOptions
   if (!Number.isInteger(claimMs) || claimMs < 1) throw new RangeError(`claimMs must be a positive integer, got ${claimMs}`);
   const pool = createPool(url, options.maxConnections ?? 10);
   try {
-    await applySchema(pool, SCHEMA);
+    await applySchema(pool, DDL);
   } catch (error) {
     await pool.end();
     throw error;
@@ -70,32 +78,32 @@ class PgAlertStore implements AlertStore {
 
   async addWebhook(webhook: Webhook, secret: string): Promise<void> {
     await this.pool.query(
-      'INSERT INTO webhooks (webhook_id, tenant_id, url, secret, types, created_at_ms) VALUES ($1, $2, $3, $4, $5, $6)',
+      `INSERT INTO ${WEBHOOKS} (webhook_id, tenant_id, url, secret, types, created_at_ms) VALUES ($1, $2, $3, $4, $5, $6)`,
       [webhook.webhookId, webhook.tenantId, webhook.url, secret, webhook.types, webhook.createdAtMs],
     );
   }
 
   async webhooks(tenantId: string): Promise<Webhook[]> {
-    const { rows } = await this.pool.query<WebhookRow>('SELECT * FROM webhooks WHERE tenant_id = $1 ORDER BY created_at_ms, webhook_id', [tenantId]);
+    const { rows } = await this.pool.query<WebhookRow>(`SELECT * FROM ${WEBHOOKS} WHERE tenant_id = $1 ORDER BY created_at_ms, webhook_id`, [tenantId]);
     return rows.map(toWebhook);
   }
 
   async webhook(tenantId: string, webhookId: string): Promise<Webhook | null> {
-    const { rows } = await this.pool.query<WebhookRow>('SELECT * FROM webhooks WHERE tenant_id = $1 AND webhook_id = $2', [tenantId, webhookId]);
+    const { rows } = await this.pool.query<WebhookRow>(`SELECT * FROM ${WEBHOOKS} WHERE tenant_id = $1 AND webhook_id = $2`, [tenantId, webhookId]);
     return rows[0] ? toWebhook(rows[0]) : null;
   }
 
   async webhookTarget(webhookId: string): Promise<{ url: string; secret: string } | null> {
-    const { rows } = await this.pool.query<{ url: string; secret: string }>('SELECT url, secret FROM webhooks WHERE webhook_id = $1', [webhookId]);
+    const { rows } = await this.pool.query<{ url: string; secret: string }>(`SELECT url, secret FROM ${WEBHOOKS} WHERE webhook_id = $1`, [webhookId]);
     return rows[0] ?? null;
   }
 
   /** A deleted subscription is owed nothing more: its pending deliveries become dead letters, in the same statement. */
   async deleteWebhook(tenantId: string, webhookId: string): Promise<boolean> {
     const { rows } = await this.pool.query<{ deleted: number }>(
-      `WITH deleted AS (DELETE FROM webhooks WHERE tenant_id = $1 AND webhook_id = $2 RETURNING webhook_id),
+      `WITH deleted AS (DELETE FROM ${WEBHOOKS} WHERE tenant_id = $1 AND webhook_id = $2 RETURNING webhook_id),
        dropped AS (
-         UPDATE webhook_deliveries SET status = 'dead_letter', last_error = 'webhook deleted', updated_at_ms = $3
+         UPDATE ${DELIVERIES} SET status = 'dead_letter', last_error = 'webhook deleted', updated_at_ms = $3
          WHERE webhook_id IN (SELECT webhook_id FROM deleted) AND status = 'pending'
        )
        SELECT count(*) AS deleted FROM deleted`,
@@ -105,7 +113,7 @@ class PgAlertStore implements AlertStore {
   }
 
   async dispatchCursor(): Promise<number> {
-    const { rows } = await this.pool.query<{ seq: number }>('SELECT seq FROM alert_dispatch_cursor');
+    const { rows } = await this.pool.query<{ seq: number }>(`SELECT seq FROM ${CURSOR}`);
     return rows[0]?.seq ?? 0;
   }
 
@@ -116,7 +124,7 @@ class PgAlertStore implements AlertStore {
     await inTransaction(this.pool, async (client) => {
       if (sorted.length > 0) {
         await client.query(
-          `INSERT INTO webhook_deliveries (delivery_id, alert_id, webhook_id, tenant_id, status, attempts, next_attempt_ms, body, received_at_ms, last_error, updated_at_ms)
+          `INSERT INTO ${DELIVERIES} (delivery_id, alert_id, webhook_id, tenant_id, status, attempts, next_attempt_ms, body, received_at_ms, last_error, updated_at_ms)
            SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::integer[], $7::bigint[], $8::text[], $9::bigint[], $10::text[], $11::bigint[])
            ON CONFLICT (delivery_id) DO NOTHING`,
           [
@@ -128,8 +136,8 @@ class PgAlertStore implements AlertStore {
       }
       // Forward only: a slower dispatcher sharing the store must not move it back.
       await client.query(
-        `INSERT INTO alert_dispatch_cursor (seq) VALUES ($1)
-         ON CONFLICT (singleton) DO UPDATE SET seq = GREATEST(alert_dispatch_cursor.seq, EXCLUDED.seq)`,
+        `INSERT INTO ${CURSOR} (seq) VALUES ($1)
+         ON CONFLICT (singleton) DO UPDATE SET seq = GREATEST(${CURSOR}.seq, EXCLUDED.seq)`,
         [cursor],
       );
     });
@@ -144,12 +152,12 @@ class PgAlertStore implements AlertStore {
     const { rows } = await this.pool.query<DeliveryRow>(
       // Materialised, so the locking scan runs once (a re-scanned subquery could skip different rows and exceed the limit).
       `WITH due AS MATERIALIZED (
-         SELECT delivery_id FROM webhook_deliveries
+         SELECT delivery_id FROM ${DELIVERIES}
          WHERE status = 'pending' AND next_attempt_ms <= $1 AND (claimed_until_ms <= ${DB_NOW_MS} OR claimed_by = $3)
          ORDER BY next_attempt_ms LIMIT $2
          FOR UPDATE SKIP LOCKED
        )
-       UPDATE webhook_deliveries d SET claimed_by = $3, claimed_until_ms = ${DB_NOW_MS} + $4
+       UPDATE ${DELIVERIES} d SET claimed_by = $3, claimed_until_ms = ${DB_NOW_MS} + $4
        FROM due WHERE d.delivery_id = due.delivery_id
        RETURNING d.*`,
       [nowMs, limit, this.claimant, this.claimMs],
@@ -164,9 +172,9 @@ class PgAlertStore implements AlertStore {
   async nextDueAtMs(): Promise<number | null> {
     const { rows } = await this.pool.query<{ at: number | null }>(
       `SELECT LEAST(
-         (SELECT next_attempt_ms FROM webhook_deliveries
+         (SELECT next_attempt_ms FROM ${DELIVERIES}
           WHERE status = 'pending' AND (claimed_until_ms <= ${DB_NOW_MS} OR claimed_by = $1) ORDER BY next_attempt_ms LIMIT 1),
-         (SELECT min(claimed_until_ms) - ${DB_NOW_MS} + $2 FROM webhook_deliveries
+         (SELECT min(claimed_until_ms) - ${DB_NOW_MS} + $2 FROM ${DELIVERIES}
           WHERE status = 'pending' AND claimed_until_ms > ${DB_NOW_MS} AND claimed_by <> $1)
        ) AS at`,
       [this.claimant, Date.now()],
@@ -178,11 +186,11 @@ class PgAlertStore implements AlertStore {
   async recordAttempt(delivery: Delivery, attempt: DeliveryAttempt): Promise<void> {
     await this.pool.query(
       `WITH updated AS (
-         UPDATE webhook_deliveries SET status = $2, attempts = $3, next_attempt_ms = $4, last_error = $5, updated_at_ms = $6,
+         UPDATE ${DELIVERIES} SET status = $2, attempts = $3, next_attempt_ms = $4, last_error = $5, updated_at_ms = $6,
            claimed_by = NULLIF(claimed_by, $7), claimed_until_ms = CASE WHEN claimed_by = $7 THEN 0 ELSE claimed_until_ms END
          WHERE delivery_id = $1 RETURNING delivery_id
        )
-       INSERT INTO webhook_delivery_attempts (delivery_id, attempt, at_ms, duration_ms, http_status, error)
+       INSERT INTO ${ATTEMPTS} (delivery_id, attempt, at_ms, duration_ms, http_status, error)
        SELECT delivery_id, $8::integer, $9::bigint, $10::bigint, $11::integer, $12::text FROM updated
        ON CONFLICT (delivery_id, attempt) DO UPDATE
        SET at_ms = EXCLUDED.at_ms, duration_ms = EXCLUDED.duration_ms, http_status = EXCLUDED.http_status, error = EXCLUDED.error`,
@@ -197,11 +205,11 @@ class PgAlertStore implements AlertStore {
     // One statement, so the tries belong to the deliveries as read.
     const { rows } = await this.pool.query<DeliveryRow & { history: AttemptRow[] }>(
       `SELECT d.*, COALESCE(h.history, '[]') AS history
-       FROM webhook_deliveries d
+       FROM ${DELIVERIES} d
        LEFT JOIN LATERAL (
          SELECT json_agg(json_build_object('attempt', a.attempt, 'at_ms', a.at_ms, 'duration_ms', a.duration_ms, 'http_status', a.http_status, 'error', a.error)
                          ORDER BY a.attempt) AS history
-         FROM webhook_delivery_attempts a WHERE a.delivery_id = d.delivery_id
+         FROM ${ATTEMPTS} a WHERE a.delivery_id = d.delivery_id
        ) h ON true
        WHERE d.tenant_id = $1 AND d.webhook_id = $2
        ORDER BY d.updated_at_ms DESC
@@ -213,7 +221,7 @@ class PgAlertStore implements AlertStore {
 
   /** Their tries go with them (ON DELETE CASCADE). */
   async pruneDeliveries(beforeMs: number): Promise<number> {
-    const { rowCount } = await this.pool.query("DELETE FROM webhook_deliveries WHERE status <> 'pending' AND updated_at_ms < $1", [beforeMs]);
+    const { rowCount } = await this.pool.query(`DELETE FROM ${DELIVERIES} WHERE status <> 'pending' AND updated_at_ms < $1`, [beforeMs]);
     return rowCount ?? 0;
   }
 

@@ -20,20 +20,26 @@ export interface PgDeviceRegistryOptions {
   maxConnections?: number;
 }
 
+/** The registry's tables live in their own schema, so the other stores can share the database without name clashes. */
+export const REGISTRY_SCHEMA = 'tripline_registry';
+const DEVICES = `${REGISTRY_SCHEMA}.devices`;
+const REVISION = `${REGISTRY_SCHEMA}.device_revision`;
+
 // Ids are compared byte-wise (COLLATE "C") so paging by device id is the same whatever the database's locale.
-const SCHEMA = `
-  CREATE TABLE IF NOT EXISTS devices (
+const DDL = `
+  CREATE SCHEMA IF NOT EXISTS ${REGISTRY_SCHEMA};
+  CREATE TABLE IF NOT EXISTS ${DEVICES} (
     device_id text COLLATE "C" PRIMARY KEY, tenant_id text COLLATE "C" NOT NULL, vehicle_id text NOT NULL, driver_id text, policy_id text,
     secret_hash text NOT NULL, previous_secret_hash text, previous_secret_valid_until_ms bigint,
     created_at_ms bigint NOT NULL, revoked_at_ms bigint, revision bigint NOT NULL UNIQUE
   );
-  CREATE INDEX IF NOT EXISTS devices_tenant ON devices (tenant_id, device_id);
-  CREATE TABLE IF NOT EXISTS device_revision (singleton boolean PRIMARY KEY DEFAULT true CHECK (singleton), revision bigint NOT NULL);
-  INSERT INTO device_revision (revision) VALUES (0) ON CONFLICT DO NOTHING;
+  CREATE INDEX IF NOT EXISTS devices_tenant ON ${DEVICES} (tenant_id, device_id);
+  CREATE TABLE IF NOT EXISTS ${REVISION} (singleton boolean PRIMARY KEY DEFAULT true CHECK (singleton), revision bigint NOT NULL);
+  INSERT INTO ${REVISION} (revision) VALUES (0) ON CONFLICT DO NOTHING;
 `;
 
 /** Takes the next revision (in a writing statement's WITH): it row-locks the counter until commit. */
-const NEXT_REVISION = 'rev AS (UPDATE device_revision SET revision = revision + 1 RETURNING revision)';
+const NEXT_REVISION = `rev AS (UPDATE ${REVISION} SET revision = revision + 1 RETURNING revision)`;
 
 /** Opens the registry every process of a cluster shares, creating its tables when missing. */
 export async function openPgDeviceRegistry(url: string, options: PgDeviceRegistryOptions = {}): Promise<DeviceRegistry> {
@@ -41,7 +47,7 @@ export async function openPgDeviceRegistry(url: string, options: PgDeviceRegistr
   checkScryptLog2N(scryptLog2N);
   const pool = createPool(url, options.maxConnections ?? 4);
   try {
-    await applySchema(pool, SCHEMA);
+    await applySchema(pool, DDL);
   } catch (error) {
     await pool.end();
     throw error;
@@ -66,7 +72,7 @@ class PgDeviceRegistry implements DeviceRegistry {
     await inTransaction(this.pool, async (client) => {
       const inserted = await client.query(
         `WITH ${NEXT_REVISION}
-         INSERT INTO devices (device_id, tenant_id, vehicle_id, driver_id, policy_id, secret_hash, created_at_ms, revision)
+         INSERT INTO ${DEVICES} (device_id, tenant_id, vehicle_id, driver_id, policy_id, secret_hash, created_at_ms, revision)
          SELECT $1, $2, $3, $4, $5, $6, $7, revision FROM rev
          ON CONFLICT (device_id) DO NOTHING`,
         [device.deviceId, device.tenantId, device.vehicleId, device.driverId ?? null, device.policyId ?? null, hash, Date.now()],
@@ -89,7 +95,7 @@ class PgDeviceRegistry implements DeviceRegistry {
       const keepPrevious = overlapS > 0;
       await client.query(
         `WITH ${NEXT_REVISION}
-         UPDATE devices SET secret_hash = $1, previous_secret_hash = $2, previous_secret_valid_until_ms = $3, revision = rev.revision
+         UPDATE ${DEVICES} SET secret_hash = $1, previous_secret_hash = $2, previous_secret_valid_until_ms = $3, revision = rev.revision
          FROM rev WHERE device_id = $4`,
         [hash, keepPrevious ? row.secret_hash : null, keepPrevious ? Date.now() + overlapS * 1000 : null, deviceId],
       );
@@ -106,7 +112,7 @@ class PgDeviceRegistry implements DeviceRegistry {
       if (!found || found.revoked_at_ms !== null) return found;
       const updated = await client.query<DeviceRow>(
         `WITH ${NEXT_REVISION}
-         UPDATE devices SET revoked_at_ms = $1, revision = rev.revision FROM rev WHERE device_id = $2 RETURNING devices.*`,
+         UPDATE ${DEVICES} SET revoked_at_ms = $1, revision = rev.revision FROM rev WHERE device_id = $2 RETURNING ${DEVICES}.*`,
         [Date.now(), deviceId],
       );
       return updated.rows[0];
@@ -116,7 +122,7 @@ class PgDeviceRegistry implements DeviceRegistry {
 
   async get(tenantId: string | null, deviceId: string): Promise<DeviceRecord | null> {
     if (!isId(deviceId, tenantId)) return null;
-    const { rows } = await this.pool.query<DeviceRow>('SELECT * FROM devices WHERE device_id = $1 AND ($2::text IS NULL OR tenant_id = $2)', [deviceId, tenantId]);
+    const { rows } = await this.pool.query<DeviceRow>(`SELECT * FROM ${DEVICES} WHERE device_id = $1 AND ($2::text IS NULL OR tenant_id = $2)`, [deviceId, tenantId]);
     return rows[0] ? toRecord(rows[0]) : null;
   }
 
@@ -126,19 +132,19 @@ class PgDeviceRegistry implements DeviceRegistry {
     const after = page.afterDeviceId ?? '';
     const { rows } =
       tenantId === null
-        ? await this.pool.query<DeviceRow>('SELECT * FROM devices WHERE device_id > $1 ORDER BY device_id LIMIT $2', [after, page.limit])
-        : await this.pool.query<DeviceRow>('SELECT * FROM devices WHERE tenant_id = $1 AND device_id > $2 ORDER BY device_id LIMIT $3', [tenantId, after, page.limit]);
+        ? await this.pool.query<DeviceRow>(`SELECT * FROM ${DEVICES} WHERE device_id > $1 ORDER BY device_id LIMIT $2`, [after, page.limit])
+        : await this.pool.query<DeviceRow>(`SELECT * FROM ${DEVICES} WHERE tenant_id = $1 AND device_id > $2 ORDER BY device_id LIMIT $3`, [tenantId, after, page.limit]);
     return rows.map(toRecord);
   }
 
   async verify(deviceId: string, secret: string): Promise<VerifyOutcome> {
     if (!isId(deviceId, null)) return { ok: false, reason: 'unknown_device' };
-    const { rows } = await this.pool.query<DeviceRow>('SELECT * FROM devices WHERE device_id = $1', [deviceId]);
+    const { rows } = await this.pool.query<DeviceRow>(`SELECT * FROM ${DEVICES} WHERE device_id = $1`, [deviceId]);
     return verifyRow(rows[0], secret);
   }
 
   async changedSince(revision: number): Promise<DeviceRecord[]> {
-    const { rows } = await this.pool.query<DeviceRow>('SELECT * FROM devices WHERE revision > $1 ORDER BY revision', [revision]);
+    const { rows } = await this.pool.query<DeviceRow>(`SELECT * FROM ${DEVICES} WHERE revision > $1 ORDER BY revision`, [revision]);
     return rows.map(toRecord);
   }
 
@@ -152,8 +158,8 @@ class PgDeviceRegistry implements DeviceRegistry {
  * writer (in any process) changes it before this transaction commits.
  */
 async function lockedRow(client: PoolClient, tenantId: string | null, deviceId: string): Promise<DeviceRow | undefined> {
-  await client.query('SELECT revision FROM device_revision FOR UPDATE');
-  const { rows } = await client.query<DeviceRow>('SELECT * FROM devices WHERE device_id = $1 AND ($2::text IS NULL OR tenant_id = $2)', [deviceId, tenantId]);
+  await client.query(`SELECT revision FROM ${REVISION} FOR UPDATE`);
+  const { rows } = await client.query<DeviceRow>(`SELECT * FROM ${DEVICES} WHERE device_id = $1 AND ($2::text IS NULL OR tenant_id = $2)`, [deviceId, tenantId]);
   return rows[0];
 }
 
