@@ -66,6 +66,19 @@ export function deviceRegistryContract(name: string, open: () => Promise<DeviceR
     assert.equal(await registry.get(null, 'car-2'), null);
   });
 
+  withRegistry('strings that are not ids (a NUL byte among them) find nothing and break nothing', async (registry) => {
+    const { password } = await registry.add(device('car-1'));
+    for (const odd of ['car-1\u0000', '\u0000', 'car 1', 'é'.repeat(70)]) {
+      assert.deepEqual(await registry.verify(odd, password), { ok: false, reason: 'unknown_device' });
+      assert.equal(await registry.get(null, odd), null);
+      assert.equal(await registry.get(odd, 'car-1'), null, 'as a tenant id');
+      assert.equal(await registry.rotate(null, odd, 0), null);
+      assert.equal(await registry.revoke(null, odd), null);
+      assert.deepEqual(await registry.list(odd, { limit: 10 }), []);
+    }
+    assert.ok((await registry.verify('car-1', password)).ok);
+  });
+
   withRegistry('a tenant sees and changes only its own devices; null is the operator, who sees all', async (registry) => {
     const a = await registry.add(device('a-1', { tenantId: 'ta' }));
     await registry.add(device('b-1', { tenantId: 'tb' }));

@@ -48,10 +48,15 @@ export interface AlertStore {
   webhookTarget(webhookId: string): Promise<{ url: string; secret: string } | null>;
   deleteWebhook(tenantId: string, webhookId: string): Promise<boolean>;
   dispatchCursor(): Promise<number>;
-  /** Queues deliveries (ignoring ones already queued) and moves the dispatch cursor, in one transaction. */
+  /** Queues deliveries (ignoring ones already queued) and moves the dispatch cursor forward (never back), in one transaction. */
   enqueue(deliveries: Delivery[], cursor: number): Promise<void>;
+  /**
+   * Pending deliveries due at `nowMs`, earliest first. A store shared by several processes claims
+   * them for the calling process until their attempt is recorded or the claim lapses: no other
+   * process gets them meanwhile, this one gets them again (the caller skips those in flight).
+   */
   dueDeliveries(nowMs: number, limit: number): Promise<Delivery[]>;
-  /** When the next pending delivery is due, or null. */
+  /** When the next pending delivery this process may take is due, or null. */
   nextDueAtMs(): Promise<number | null>;
   recordAttempt(delivery: Delivery, attempt: DeliveryAttempt): Promise<void>;
   deliveries(tenantId: string, webhookId: string, limit: number): Promise<Array<Delivery & { history: DeliveryAttempt[] }>>;

@@ -28,6 +28,8 @@ export interface WebhookSenderOptions {
  */
 export class WebhookSender extends BackgroundLoop {
   private readonly inFlight = new Map<string, Promise<void>>();
+  /** Tries that ended while dueDeliveries ran: its answer may predate their record, so they are not started again from it. */
+  private readonly endedDuringQuery = new Set<string>();
 
   constructor(private readonly options: WebhookSenderOptions) {
     super();
@@ -48,14 +50,19 @@ export class WebhookSender extends BackgroundLoop {
       try {
         const free = this.options.concurrency - this.inFlight.size;
         if (free > 0) {
+          this.endedDuringQuery.clear();
           const due = await this.options.store.dueDeliveries(Date.now(), free + this.inFlight.size);
           for (const delivery of due) {
             if (this.inFlight.size >= this.options.concurrency) break;
-            if (this.inFlight.has(delivery.deliveryId)) continue;
-            const attempt = this.attempt(delivery).finally(() => {
-              this.inFlight.delete(delivery.deliveryId);
-              this.waker.wake();
-            });
+            if (this.inFlight.has(delivery.deliveryId) || this.endedDuringQuery.has(delivery.deliveryId)) continue;
+            const attempt = this.attempt(delivery)
+              // A store that fails (a database restart) leaves the delivery pending: it is tried again, the process lives on.
+              .catch((error: unknown) => this.options.logger.error({ err: error, deliveryId: delivery.deliveryId }, 'webhook delivery attempt failed'))
+              .finally(() => {
+                this.inFlight.delete(delivery.deliveryId);
+                this.endedDuringQuery.add(delivery.deliveryId);
+                this.waker.wake();
+              });
             this.inFlight.set(delivery.deliveryId, attempt);
           }
         }

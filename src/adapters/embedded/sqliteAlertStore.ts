@@ -1,19 +1,6 @@
 import type { AlertStore, Delivery, DeliveryAttempt, Webhook } from '../../ports/alertStore.js';
+import { toAttempt, toDelivery, type AttemptRow, type DeliveryRow } from '../deliveryRows.js';
 import { openSqlite, type SqliteSynchronous } from './sqlite.js';
-
-interface DeliveryRow {
-  delivery_id: string;
-  alert_id: string;
-  webhook_id: string;
-  tenant_id: string;
-  status: Delivery['status'];
-  attempts: number;
-  next_attempt_ms: number;
-  body: string;
-  received_at_ms: number;
-  last_error: string | null;
-  updated_at_ms: number;
-}
 
 /**
  * The embedded alert store: webhook subscriptions, the deliveries owed to them with every attempt,
@@ -53,7 +40,8 @@ export class SqliteAlertStore implements AlertStore {
       // A deleted subscription is owed nothing more.
       dropPending: this.db.prepare("UPDATE deliveries SET status = 'dead_letter', last_error = 'webhook deleted', updated_at_ms = ? WHERE webhook_id = ? AND status = 'pending'"),
       selectCursor: this.db.prepare('SELECT seq FROM dispatch_cursor WHERE id = 1'),
-      upsertCursor: this.db.prepare('INSERT OR REPLACE INTO dispatch_cursor VALUES (1, ?)'),
+      // Forward only: a slower dispatcher sharing the store must not move it back.
+      upsertCursor: this.db.prepare('INSERT INTO dispatch_cursor VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET seq = MAX(seq, excluded.seq)'),
       insertDelivery: this.db.prepare('INSERT OR IGNORE INTO deliveries VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)'),
       selectDue: this.db.prepare("SELECT * FROM deliveries WHERE status = 'pending' AND next_attempt_ms <= ? ORDER BY next_attempt_ms LIMIT ?"),
       selectNextDue: this.db.prepare("SELECT MIN(next_attempt_ms) AS at FROM deliveries WHERE status = 'pending'"),
@@ -123,9 +111,7 @@ export class SqliteAlertStore implements AlertStore {
     const rows = this.stmt.selectDeliveries.all(tenantId, webhookId, limit) as DeliveryRow[];
     return rows.map((row) => ({
       ...toDelivery(row),
-      history: (this.stmt.selectAttempts.all(row.delivery_id) as AttemptRow[]).map((a) => ({
-        attempt: a.attempt, atMs: a.at_ms, durationMs: a.duration_ms, httpStatus: a.http_status, error: a.error,
-      })),
+      history: (this.stmt.selectAttempts.all(row.delivery_id) as AttemptRow[]).map(toAttempt),
     }));
   }
 
@@ -142,16 +128,7 @@ export class SqliteAlertStore implements AlertStore {
 }
 
 interface WebhookRow { webhook_id: string; tenant_id: string; url: string; types: string | null; created_at_ms: number }
-interface AttemptRow { attempt: number; at_ms: number; duration_ms: number; http_status: number | null; error: string | null }
 
 function toWebhook(row: WebhookRow): Webhook {
   return { webhookId: row.webhook_id, tenantId: row.tenant_id, url: row.url, types: row.types ? (JSON.parse(row.types) as Webhook['types']) : null, createdAtMs: row.created_at_ms };
-}
-
-function toDelivery(row: DeliveryRow): Delivery {
-  return {
-    deliveryId: row.delivery_id, alertId: row.alert_id, webhookId: row.webhook_id, tenantId: row.tenant_id, status: row.status,
-    attempts: row.attempts, nextAttemptAtMs: row.next_attempt_ms, body: row.body, receivedAtMs: row.received_at_ms,
-    lastError: row.last_error, updatedAtMs: row.updated_at_ms,
-  };
 }

@@ -1,5 +1,3 @@
-import { ID_PATTERN, ID_RULE } from '../../domain/ids.js';
-import type { DeviceIdentity } from '../../functions/ingest/parseTelemetry.js';
 import {
   DeviceExistsError,
   DeviceRevokedError,
@@ -9,26 +7,13 @@ import {
   type NewDevice,
   type VerifyOutcome,
 } from '../../ports/deviceRegistry.js';
-import { checkScryptLog2N, DEFAULT_SCRYPT_LOG2_N, generateSecret, hashSecret, verifySecret } from '../../security/secretHash.js';
+import { checkScryptLog2N, DEFAULT_SCRYPT_LOG2_N, generateSecret, hashSecret } from '../../security/secretHash.js';
+import { checkNewDevice, checkOverlapS, checkPageLimit, toRecord, verifyRow, type DeviceRow } from '../deviceRows.js';
 import { openSqlite } from './sqlite.js';
 
 export interface SqliteDeviceRegistryOptions {
   /** scrypt cost of new hashes as log2 N; existing hashes keep the cost they were written with. */
   scryptLog2N?: number;
-}
-
-interface DeviceRow {
-  device_id: string;
-  tenant_id: string;
-  vehicle_id: string;
-  driver_id: string | null;
-  policy_id: string | null;
-  secret_hash: string;
-  previous_secret_hash: string | null;
-  previous_secret_valid_until_ms: number | null;
-  created_at_ms: number;
-  revoked_at_ms: number | null;
-  revision: number;
 }
 
 /**
@@ -88,7 +73,7 @@ export class SqliteDeviceRegistry implements DeviceRegistry {
   }
 
   async rotate(tenantId: string | null, deviceId: string, overlapS: number): Promise<DeviceCredentials | null> {
-    if (!Number.isFinite(overlapS) || overlapS < 0) throw new RangeError(`overlapS must be a number of seconds >= 0, got ${overlapS}`);
+    checkOverlapS(overlapS);
     // Hashed before taking the write lock, which is then held only for a read and an update.
     const password = generateSecret();
     const hash = await hashSecret(password, this.scryptLog2N);
@@ -122,22 +107,14 @@ export class SqliteDeviceRegistry implements DeviceRegistry {
   }
 
   async list(tenantId: string | null, page: { afterDeviceId?: string; limit: number }): Promise<DeviceRecord[]> {
-    if (!Number.isInteger(page.limit) || page.limit < 1) throw new RangeError(`limit must be a positive integer, got ${page.limit}`);
+    checkPageLimit(page.limit);
     const after = page.afterDeviceId ?? '';
     const rows = tenantId === null ? this.stmt.listAny.all(after, page.limit) : this.stmt.listInTenant.all(tenantId, after, page.limit);
     return (rows as DeviceRow[]).map(toRecord);
   }
 
   async verify(deviceId: string, secret: string): Promise<VerifyOutcome> {
-    const row = this.stmt.selectAny.get(deviceId) as DeviceRow | undefined;
-    if (!row) return { ok: false, reason: 'unknown_device' };
-    if (row.revoked_at_ms !== null) return { ok: false, reason: 'revoked' };
-    const matches =
-      (await verifySecret(secret, row.secret_hash)) ||
-      (row.previous_secret_hash !== null &&
-        Date.now() < (row.previous_secret_valid_until_ms ?? 0) &&
-        (await verifySecret(secret, row.previous_secret_hash)));
-    return matches ? { ok: true, identity: toIdentity(row), revision: row.revision } : { ok: false, reason: 'bad_secret' };
+    return verifyRow(this.stmt.selectAny.get(deviceId) as DeviceRow | undefined, secret);
   }
 
   async changedSince(revision: number): Promise<DeviceRecord[]> {
@@ -157,35 +134,4 @@ export class SqliteDeviceRegistry implements DeviceRegistry {
   private nextRevision(): number {
     return (this.stmt.nextRevision.get() as { next: number }).next;
   }
-}
-
-function checkNewDevice(device: NewDevice): void {
-  const ids: Array<[string, string | undefined]> = [
-    ['device id', device.deviceId], ['tenant id', device.tenantId], ['vehicle id', device.vehicleId],
-    ['driver id', device.driverId], ['policy id', device.policyId],
-  ];
-  for (const [name, value] of ids) {
-    if (value !== undefined && !ID_PATTERN.test(value)) throw new Error(`invalid ${name} ${JSON.stringify(value)}: expected ${ID_RULE}`);
-  }
-}
-
-function toIdentity(row: DeviceRow): DeviceIdentity {
-  return {
-    deviceId: row.device_id,
-    vehicleId: row.vehicle_id,
-    tenantId: row.tenant_id,
-    ...(row.driver_id !== null ? { driverId: row.driver_id } : {}),
-    ...(row.policy_id !== null ? { policyId: row.policy_id } : {}),
-  };
-}
-
-/** The public view of a row: everything but the hashes. */
-function toRecord(row: DeviceRow): DeviceRecord {
-  return {
-    ...toIdentity(row),
-    createdAtMs: row.created_at_ms,
-    revokedAtMs: row.revoked_at_ms,
-    previousSecretValidUntilMs: row.previous_secret_valid_until_ms,
-    revision: row.revision,
-  };
 }
