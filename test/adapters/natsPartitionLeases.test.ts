@@ -108,6 +108,7 @@ test("a crashed owner's partitions move to the survivors within the TTL (+ one r
   const { holders, guard } = await threeSpread(t);
   const [survivorA, survivorB, crashed] = holders as [Holder, Holder, Holder];
   try {
+    await sleep(TTL_MS / 6); // half-way between two renewals
     const orphans = [...crashed.leases.owned()];
     const crashedAtMs = performance.now();
     await crashed.nc.close(); // no renewal, no release

@@ -3,6 +3,7 @@ import { JetStreamApiCodes, JetStreamApiError } from '@nats-io/jetstream';
 import { Kvm, type KV, type KvWatchEntry } from '@nats-io/kv';
 import type { PartitionLeases } from '../../ports/partitionLeases.js';
 import { planLeases } from './leaseBalance.js';
+import { LeaseView, memberKey, partitionKey } from './leaseView.js';
 import { openConnection, type NatsEndpoint, type OpenedConnection } from './natsConnection.js';
 
 export type NatsPartitionLeasesOptions = NatsEndpoint & {
@@ -21,9 +22,6 @@ interface Lease {
   validUntilMs: number;
 }
 
-const MEMBER_PREFIX = 'member.';
-const partitionKey = (partition: number): string => `partition.${partition}`;
-
 /**
  * Partition leases in a JetStream key-value bucket whose TTL (the stream's `max_age`) is the
  * lease's: `partition.<n>` holds its owner, written with `create` (only when absent: never
@@ -37,15 +35,13 @@ const partitionKey = (partition: number): string => `partition.${partition}`;
  * cut off from the server stops consuming well before another can take over. (And the write
  * store's cursor fencing refuses a stale owner's commit in any case.)
  *
- * A watch on the bucket keeps a view of who holds what; the server removes expired keys
- * without a word, so the view counts a key as live only until TTL after it was last written.
+ * A watch on the bucket keeps a view of who holds what (`LeaseView`).
  */
 export class NatsPartitionLeases implements PartitionLeases {
   private readonly bucket: string;
   private readonly memberKey: string;
   private readonly leases = new Map<number, Lease>();
-  /** The last write seen of every key (deleted keys are removed): its value, and when (epoch ms). */
-  private readonly seen = new Map<string, { value: string; writtenAtMs: number }>();
+  private readonly view: LeaseView;
   private readonly listeners: Array<(gained: number[], lost: number[]) => void> = [];
   private connection: OpenedConnection | null = null;
   private kv: KV | null = null;
@@ -62,7 +58,8 @@ export class NatsPartitionLeases implements PartitionLeases {
     if (!/^[A-Za-z0-9_-]+$/.test(options.workerId)) throw new Error(`worker id "${options.workerId}" must be letters, digits, _ or -`);
     if (!(options.ttlMs >= 300)) throw new Error('lease TTL must be at least 300 ms');
     this.bucket = options.bucket ?? 'tripline-leases';
-    this.memberKey = `${MEMBER_PREFIX}${options.workerId}`;
+    this.memberKey = memberKey(options.workerId);
+    this.view = new LeaseView(options.ttlMs, options.workerId);
   }
 
   owned(): ReadonlySet<number> {
@@ -128,8 +125,7 @@ export class NatsPartitionLeases implements PartitionLeases {
     const { ttlMs } = this.options;
     let delayMs = this.beatAgain ? 0 : ttlMs / 3 - (performance.now() - startedMs);
     if (this.takeFailed) delayMs = Math.min(delayMs, ttlMs / 10);
-    const nowMs = Date.now();
-    for (const { writtenAtMs } of this.seen.values()) delayMs = Math.min(delayMs, writtenAtMs + ttlMs - nowMs + 5);
+    delayMs = Math.min(delayMs, this.view.nextStaleInMs() + 5);
     this.beatAgain = false;
     this.heartbeatTimer = setTimeout(() => void this.beat(), Math.max(0, delayMs));
     this.heartbeatTimer.unref();
@@ -172,7 +168,7 @@ export class NatsPartitionLeases implements PartitionLeases {
     ]);
     lost.push(...this.dropExpired());
 
-    const plan = planLeases({ workerId, partitionCount, owned: new Set(this.leases.keys()), ...this.liveView() });
+    const plan = planLeases({ workerId, partitionCount, owned: new Set(this.leases.keys()), ...this.view.live() });
     await Promise.all(plan.release.map((partition) => {
       const lease = this.leases.get(partition);
       this.leases.delete(partition);
@@ -196,32 +192,15 @@ export class NatsPartitionLeases implements PartitionLeases {
     this.emit(gained, lost);
   }
 
-  /**
-   * Live members, this worker included, and the partitions others hold: keys written within
-   * the TTL. Older ones expired on the server (which says nothing of it) and are forgotten.
-   */
-  private liveView(): { liveWorkers: number; heldByOthers: Set<number> } {
-    const sinceMs = Date.now() - this.options.ttlMs;
-    const members = new Set([this.memberKey]);
-    const heldByOthers = new Set<number>();
-    for (const [key, { value, writtenAtMs }] of this.seen) {
-      if (writtenAtMs < sinceMs) {
-        this.seen.delete(key);
-        continue;
-      }
-      if (key.startsWith(MEMBER_PREFIX)) members.add(key);
-      else if (value !== this.options.workerId) heldByOthers.add(Number(key.slice('partition.'.length)));
-    }
-    return { liveWorkers: members.size, heldByOthers };
-  }
-
   private async watch(): Promise<void> {
     if (!this.kv || this.stopped) return;
     const watcher = await this.kv.watch();
     this.watcher = watcher;
     void (async () => {
       try {
-        for await (const entry of watcher) this.saw(entry);
+        for await (const entry of watcher) {
+          if (this.view.saw({ key: entry.key, operation: entry.operation, value: entry.string() })) this.beatSoon();
+        }
       } catch {
         // Ended by an error rather than by stop: handled below like any other end.
       }
@@ -233,14 +212,6 @@ export class NatsPartitionLeases implements PartitionLeases {
   private watchAgainLater(): void {
     if (this.stopped) return;
     setTimeout(() => void this.watch().catch(() => this.watchAgainLater()), 1000).unref();
-  }
-
-  private saw(entry: KvWatchEntry): void {
-    const joined = !this.seen.has(entry.key) && entry.key.startsWith(MEMBER_PREFIX);
-    // Server time, capped at ours: a skewed clock only makes a key look older or younger, and a CAS still decides.
-    if (entry.operation === 'PUT') this.seen.set(entry.key, { value: entry.string(), writtenAtMs: Math.min(Date.now(), entry.created.getTime()) });
-    else this.seen.delete(entry.key);
-    if (entry.operation !== 'PUT' || (joined && entry.key !== this.memberKey)) this.beatSoon();
   }
 
   private dropExpired(): number[] {
