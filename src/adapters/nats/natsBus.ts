@@ -60,7 +60,13 @@ export class NatsBus implements EventBus {
       new PartitionReader(jsm, this.js, this.stream, this.subjects.partition(partition), (message) => this.decode(partition, message)));
   }
 
-  /** Publishes every message at once and waits for all the acknowledgements; a retry after a failure is de-duplicated. */
+  /**
+   * Publishes every message at once and waits for all the acknowledgements; a retry after a
+   * failure is de-duplicated. The client picks the partition with `partitionOf`, the one
+   * function the write store's cursors are keyed by. (A server-side `partition(n, token)`
+   * subject mapping would also work, but lives in the server's configuration and hashes the
+   * subject token's UTF-8 bytes, matching `partitionOf` only for ASCII device ids.)
+   */
   async append(messages: BusMessage[], headers?: BusHeaders): Promise<void> {
     await this.connection.connected(RECONNECT_WAIT_MS);
     await Promise.all(messages.map((message) => this.js.publish(
