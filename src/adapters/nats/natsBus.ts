@@ -28,13 +28,14 @@ export type NatsBusOptions = NatsEndpoint & {
  * The cluster event bus: one JetStream stream, one subject per partition, the stream sequence
  * as the offset (so offsets grow across partitions, as the port asks).
  *
- * Durability: `append` resolves once the server acknowledged every message (PubAck). On a
- * single nats-server 2.9 a message is acknowledged after it was written to its block file, so
- * it survives a crash of the server process, but the file is fsynced only every 2 minutes
- * (2.9's fixed interval; `sync_interval`/`always` are 2.10+ settings): power loss or an OS
- * crash may lose the last 2 minutes of acknowledged appends. With `replicas: 3` on a cluster
- * the acknowledgement waits for a quorum of servers to hold the message, so it takes losing
- * two machines at once.
+ * Durability: `append` resolves once the server acknowledged every message (PubAck). A
+ * single nats-server writes a message to its block file (to the OS, not to the disk) before
+ * acknowledging it, so it survives a crash of the server process (the SIGKILL test checks
+ * it); but 2.9 fsyncs its files only every 2 minutes, a fixed interval (`sync_interval` and
+ * `sync_interval: always` are 2.10+ settings), so power loss or an OS crash may lose up to
+ * the last 2 minutes of acknowledged appends. With `replicas: 3` on a cluster, the
+ * acknowledgement waits until a quorum of servers holds the message: it is lost only if a
+ * quorum of machines goes down at once (a shared power cut).
  */
 export class NatsBus implements EventBus {
   readonly partitionCount: number;
