@@ -67,9 +67,11 @@ export class PartitionReader {
   private async take(consumer: Consumer, limit: number): Promise<BusRecord[]> {
     if (this.pending === 0) return [];
     const records: BusRecord[] = [];
+    const asked = Math.min(limit, this.pending);
+    let delivered = 0;
     try {
-      const messages = await consumer.fetch({ max_messages: Math.min(limit, this.pending), expires: FETCH_EXPIRES_MS });
-      for await (const message of messages) {
+      for await (const message of await consumer.fetch({ max_messages: asked, expires: FETCH_EXPIRES_MS })) {
+        delivered++;
         this.position = message.seq;
         this.pending = message.info.pending;
         const record = this.decode(message);
@@ -81,6 +83,8 @@ export class PartitionReader {
       void this.drop();
       throw error;
     }
+    // Fewer than were pending: the count was stale, so the next read asks the server again.
+    if (delivered < asked) this.pending = 0;
     return records;
   }
 
