@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { connect } from '@nats-io/transport-node';
-import { jetstream } from '@nats-io/jetstream';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { openNatsBus, type NatsBus, type NatsBusOptions } from '../../src/adapters/nats/natsBus.js';
 import type { PointsMessage } from '../../src/ports/eventBus.js';
 import { deviceIn, eventBusContract, pointsMessage, readAll, silenceMessage } from '../../testkit/eventBusContract.js';
@@ -49,10 +49,21 @@ test('NatsBus: a message appended again (a redelivery after an ingest crash) is 
   }
 });
 
-test('NatsBus: refuses to open a stream made with another partition count', { skip }, async () => {
+test('NatsBus: opening again updates the de-duplication window, and refuses another partition count', { skip }, async () => {
   const bus = await freshBus();
   const stream = `BUS${streams}`;
   await bus.close();
+  const reopened = await openNatsBus({ ...base(), duplicateWindowMs: 30_000, partitionCount: 4, retentionMs: 0, stream });
+  await reopened.close();
+  const nc = await connect({ servers: nats.url });
+  try {
+    const { config } = await (await jetstreamManager(nc)).streams.info(stream);
+    assert.equal(config.duplicate_window, 30_000 * 1_000_000);
+    assert.equal(config.storage, 'file');
+    assert.equal(config.max_age, 0);
+  } finally {
+    await nc.close();
+  }
   await assert.rejects(openNatsBus({ ...base(), partitionCount: 8, retentionMs: 0, stream }), /partition counts must match/);
 });
 
