@@ -2,10 +2,19 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import Database from 'better-sqlite3';
 import { SqliteBus } from '../../src/adapters/embedded/sqliteBus.js';
 import type { PointsMessage } from '../../src/ports/eventBus.js';
+import { eventBusContract } from '../../testkit/eventBusContract.js';
+
+const places: string[] = [];
+after(() => places.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
+eventBusContract('SqliteBus', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tripline-bus-'));
+  places.push(dir);
+  return async ({ partitionCount, retentionMs }) => new SqliteBus({ path: join(dir, 'bus.db'), partitionCount, synchronous: 'NORMAL', retentionMs });
+});
 
 const message = (deviceId: string): PointsMessage => ({
   kind: 'points', deviceId, vehicleId: deviceId, tenantId: 'acme', receivedAtMs: 1, points: [{ tsMs: 1, lat: 1, lon: 1 }],

@@ -1,0 +1,173 @@
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { connect } from '@nats-io/transport-node';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { openNatsBus, type NatsBus, type NatsBusOptions } from '../../src/adapters/nats/natsBus.js';
+import type { PointsMessage } from '../../src/ports/eventBus.js';
+import { deviceIn, eventBusContract, pointsMessage, readAll, silenceMessage } from '../../testkit/eventBusContract.js';
+import { natsSkipReason, startTestNats, type TestNats } from '../../testkit/natsService.js';
+
+const skip = natsSkipReason();
+let nats: TestNats;
+let streams = 0;
+
+before(async () => {
+  if (!skip) nats = await startTestNats();
+});
+after(async () => {
+  if (!skip) await nats.close();
+});
+
+const base = (): { url: string; duplicateWindowMs: number } => ({ url: nats.url, duplicateWindowMs: 120_000 });
+
+eventBusContract('NatsBus', async () => {
+  const stream = `BUS${++streams}`;
+  return (options) => openNatsBus({ ...base(), ...options, stream });
+}, skip);
+
+async function freshBus(extra: Partial<NatsBusOptions> = {}): Promise<NatsBus> {
+  return openNatsBus({ ...base(), partitionCount: 4, retentionMs: 3_600_000, stream: `BUS${++streams}`, ...extra });
+}
+
+test('NatsBus: a message appended again (a redelivery after an ingest crash) is stored once', { skip }, async () => {
+  const bus = await freshBus();
+  try {
+    const deviceId = deviceIn(0, 4);
+    await bus.append([pointsMessage(deviceId, 1, 1000), silenceMessage(deviceId, 1000)]);
+    // Ingest stamps a redelivered message anew: only the content identifies it.
+    await bus.append([pointsMessage(deviceId, 1, 2000), silenceMessage(deviceId, 1000)]);
+    await bus.append([pointsMessage(deviceId, 2), pointsMessage(deviceId, 2)]);
+    // Another device with the same points, and a later silence, are other messages.
+    await bus.append([pointsMessage(deviceIn(0, 4, 'van'), 1), silenceMessage(deviceId, 2000)]);
+    const records = await readAll(bus, 0);
+    assert.equal(records.length, 5);
+    assert.equal(await bus.head(), 5);
+    assert.equal((records[0]!.message as PointsMessage).receivedAtMs, 1000, 'the first append is the one kept');
+  } finally {
+    await bus.close();
+  }
+});
+
+test('NatsBus: opening again updates the de-duplication window, and refuses another partition count', { skip }, async () => {
+  const bus = await freshBus();
+  const stream = `BUS${streams}`;
+  await bus.close();
+  const reopened = await openNatsBus({ ...base(), duplicateWindowMs: 30_000, partitionCount: 4, retentionMs: 0, stream });
+  await reopened.close();
+  const nc = await connect({ servers: nats.url });
+  try {
+    const { config } = await (await jetstreamManager(nc)).streams.info(stream);
+    assert.equal(config.duplicate_window, 30_000 * 1_000_000);
+    assert.equal(config.storage, 'file');
+    assert.equal(config.max_age, 0);
+  } finally {
+    await nc.close();
+  }
+  await assert.rejects(openNatsBus({ ...base(), partitionCount: 8, retentionMs: 0, stream }), /partition counts must match/);
+});
+
+test('NatsBus: an append in one process wakes the listeners of another, once per append', { skip }, async () => {
+  const reader = await freshBus();
+  const writer = await openNatsBus({ ...base(), partitionCount: 4, retentionMs: 0, stream: `BUS${streams}` });
+  try {
+    let woken = 0;
+    reader.onAppend(() => woken++);
+    await sleep(50); // the subscription reaches the server
+    await writer.append(Array.from({ length: 20 }, (_, i) => pointsMessage(`car-${i}`, i)));
+    for (let waitedMs = 0; woken === 0 && waitedMs < 2000; waitedMs += 10) await sleep(10);
+    await sleep(100);
+    assert.equal(woken, 1, 'one wake-up for an append of 20 messages');
+  } finally {
+    await writer.close();
+    await reader.close();
+  }
+});
+
+test('NatsBus: a record that is not a bus message is skipped and reported, and reading goes on past it', { skip }, async () => {
+  const invalid: number[] = [];
+  const bus = await freshBus({ onInvalidRecord: (_partition, offset) => invalid.push(offset) });
+  const nc = await connect({ servers: nats.url });
+  try {
+    const stream = `BUS${streams}`.toLowerCase();
+    const deviceId = deviceIn(2, 4);
+    await bus.append([pointsMessage(deviceId, 1)]);
+    const js = jetstream(nc);
+    await js.publish(`${stream}.bus.2`, 'not json');
+    await js.publish(`${stream}.bus.2`, JSON.stringify({ kind: 'points', deviceId }));
+    const [first] = await readAll(bus, 2);
+    assert.equal(invalid.length, 2);
+    assert.deepEqual(await bus.read(2, first!.offset, 10), [], 'only garbage follows');
+    await bus.append([pointsMessage(deviceId, 2)]);
+    const next = await bus.read(2, first!.offset, 10);
+    assert.deepEqual(next.map((record) => (record.message as PointsMessage).points[0]!.tsMs), [2]);
+    assert.ok(next[0]!.offset > invalid[1]!);
+  } finally {
+    await nc.close();
+    await bus.close();
+  }
+});
+
+test('NatsBus: what was acknowledged survives a server stop and a kill -9; the client reconnects and appends again', { skip }, async () => {
+  const bus = await freshBus();
+  try {
+    const deviceId = deviceIn(3, 4);
+    await bus.append(Array.from({ length: 50 }, (_, i) => pointsMessage(deviceId, i)));
+    const before = await readAll(bus, 3);
+    assert.equal(before.length, 50);
+
+    await nats.restart('stop');
+    // The append waits for the client to reconnect instead of failing.
+    await bus.append([pointsMessage(deviceId, 50)]);
+    // The reader's consumer died with the server: the read after the last offset finds a new one.
+    assert.deepEqual((await bus.read(3, before[49]!.offset, 10)).map((record) => (record.message as PointsMessage).points[0]!.tsMs), [50]);
+
+    await bus.append(Array.from({ length: 500 }, (_, i) => pointsMessage(deviceId, 100 + i)));
+    await nats.restart('kill');
+    await bus.append([pointsMessage(deviceId, 1000)]);
+    const after = await readAll(bus, 3);
+    assert.equal(after.length, 552, 'every acknowledged append is still there after SIGKILL');
+    assert.deepEqual(after.slice(0, 50).map((record) => record.offset), before.map((record) => record.offset));
+  } finally {
+    await bus.close();
+  }
+});
+
+test('NatsBus: append throughput (diagnostic)', { skip }, async (t) => {
+  const bus = await freshBus({ partitionCount: 16 });
+  try {
+    const devices = Array.from({ length: 200 }, (_, i) => `car-${i}`);
+    // Ingest's shape: one message per append, many appends in flight.
+    const singleCount = 2000;
+    let startedMs = performance.now();
+    await Promise.all(Array.from({ length: singleCount }, (_, i) => bus.append([pointsMessage(devices[i % devices.length]!, i)])));
+    const singlePerS = singleCount / ((performance.now() - startedMs) / 1000);
+    // The watchdog's shape: many messages per append.
+    startedMs = performance.now();
+    for (let round = 0; round < 10; round++) await bus.append(devices.map((deviceId) => silenceMessage(deviceId, round)));
+    const batchedPerS = 10 * devices.length / ((performance.now() - startedMs) / 1000);
+    t.diagnostic(`append throughput: ${singlePerS.toFixed(0)} msg/s one per append (2000 in flight), ${batchedPerS.toFixed(0)} msg/s in appends of 200`);
+    assert.equal(await bus.head(), singleCount + 10 * devices.length);
+    let readStartedMs = performance.now();
+    let read = 0;
+    const ends: number[] = [];
+    for (let p = 0; p < 16; p++) {
+      let cursor = 0;
+      for (;;) {
+        const records = await bus.read(p, cursor, 200);
+        if (records.length === 0) break;
+        read += records.length;
+        cursor = records.at(-1)!.offset;
+      }
+      ends.push(cursor);
+    }
+    const readPerS = read / ((performance.now() - readStartedMs) / 1000);
+    readStartedMs = performance.now();
+    // The worker's idle loop: every partition read again at its end.
+    for (let i = 0; i < 160; i++) await bus.read(i % 16, ends[i % 16]!, 200);
+    t.diagnostic(`read throughput: ${readPerS.toFixed(0)} msg/s in batches of 200; an empty read at a partition's end takes ${((performance.now() - readStartedMs) / 160).toFixed(2)} ms`);
+    assert.equal(read, singleCount + 10 * devices.length);
+  } finally {
+    await bus.close();
+  }
+});
