@@ -1,11 +1,12 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import mqtt, { type IPublishPacket, type MqttClient } from 'mqtt';
+import mqtt, { type IClientOptions, type IPublishPacket } from 'mqtt';
 import type { Logger } from 'pino';
 import { ID_PATTERN } from '../../domain/ids.js';
 import { routeOf, type DeviceIdentity, type RejectReason } from '../../functions/ingest/parseTelemetry.js';
 import type { PublishInput, PublishVerdict } from './aedesBroker.js';
 import { DEFAULT_SHARE_GROUP, downlinkTopic, INGEST_FILTERS, sharedFilter } from './brokerTopics.js';
-import { createReconnectBackoff } from './reconnectBackoff.js';
+import { attachReconnectBackoff } from './reconnectBackoff.js';
+import { joinShareGroup } from './shareGroupMember.js';
 
 export interface MqttIngestOptions {
   url: string;
@@ -25,11 +26,12 @@ export interface MqttIngestOptions {
   /** Messages the broker may send ahead of the acknowledgements, per connection. */
   receiveMaximum?: number;
   reconnectMinMs?: number;
+  /** Kept short: after a Mosquitto restart, what devices publish before ingest subscribes again is dropped. */
   reconnectMaxMs?: number;
   /** The device's identity, or null when it is unknown or revoked; may throw when the registry is unavailable. */
   lookup: (deviceId: string) => Promise<DeviceIdentity | null>;
   onPublish: (input: PublishInput) => Promise<PublishVerdict>;
-  /** A message acknowledged without reaching ingest. */
+  /** A message acknowledged without reaching onPublish. */
   onRejected: (reason: RejectReason) => void;
   logger: Logger;
 }
@@ -40,12 +42,12 @@ export interface MqttIngest {
   connectedCount: () => number;
   /** Publishes to `tripline/{deviceId}/alerts` at QoS 1; resolves when the broker has it. */
   publishDownlink: (deviceId: string, payload: string) => Promise<void>;
-  /** Lets messages being handled finish (and be acknowledged), then disconnects; sessions stay. */
+  /** Lets the messages being handled finish (and be acknowledged), then disconnects; the sessions stay. */
   close: () => Promise<void>;
   /**
    * For a process leaving for good (scaling down): leaves the share group, handles what its
    * sessions still hold until `idleMs` pass without a message, then ends the sessions. A session
-   * left behind would keep receiving its share of new messages until it expires, then lose them.
+   * left behind keeps receiving its share of new messages until it expires, then loses them.
    */
   retire: (idleMs?: number) => Promise<void>;
 }
@@ -53,105 +55,52 @@ export interface MqttIngest {
 const MAX_TRACEPARENT_CHARS = 128;
 
 /**
- * tripline's ingest as an MQTT 5 client of an external broker. Each connection is a member of
- * the shared subscription with a persistent session, so the broker keeps (and redelivers) what
- * it has not acknowledged. mqtt.js hands over one message at a time per connection and writes
- * the PUBACK when `handleMessage` calls back (mqtt.js 5 lib/handlers/publish.js), so a message
- * is acknowledged only once `onPublish` said it is durable or may be dropped.
- *
- * MQTT 5 has no negative acknowledgement that makes the broker resend: a refused message, or a
- * failure, closes the connection without PUBACK. The broker resends everything unacknowledged
- * (with DUP) when the session resumes; messages read ahead but not handled yet were never given
- * to ingest, so only the one being handled can reach the bus twice (the bus dedups points by
- * their idempotency key). A message refused for good comes back on every reconnect, slowed by
- * the backoff but never dropped: dropping would lose points the device was told are safe.
+ * tripline's ingest as an MQTT 5 client of an external broker (any with shared subscriptions;
+ * tested with Mosquitto): `connections` members of the share group, each acknowledging a
+ * message only once `onPublish` resolved 'accept' or 'drop'. 'refuse' or a failure leaves the
+ * message unacknowledged, and its connection reconnects so that the broker delivers it again:
+ * a message refused for good comes back on every reconnect, slowed by the backoff, but is never
+ * dropped, as the device was told it is safe.
  */
 export function startMqttIngest(options: MqttIngestOptions): MqttIngest {
-  const group = options.shareGroup ?? DEFAULT_SHARE_GROUP;
   const { logger } = options;
-  let closing = false;
-  let retiring = false;
-  let lastMessageAtMs = Date.now();
-  const filters = INGEST_FILTERS.map((filter) => sharedFilter(group, filter));
-  const members = Array.from({ length: options.connections ?? 4 }, (_, i) => joinShareGroup(`${options.clientId}-${i}`));
-  const downlink = mqtt.connect(options.url, {
-    ...baseOptions(options),
-    clientId: `${options.clientId}-out`,
-    // Alerts that could not be sent are the dispatcher's to retry: nothing is kept here.
-    clean: true,
-  });
+  const connectOptions: IClientOptions = {
+    protocolVersion: 5,
+    username: options.username,
+    password: options.password,
+    connectTimeout: 10_000,
+    // A refused CONNACK (the account is not there yet, the broker is starting) is retried too.
+    reconnectOnConnackError: true,
+  };
+  const reconnectMinMs = options.reconnectMinMs ?? 500;
+  const reconnectMaxMs = options.reconnectMaxMs ?? 5000;
+  const filters = INGEST_FILTERS.map((filter) => sharedFilter(options.shareGroup ?? DEFAULT_SHARE_GROUP, filter));
+  const members = Array.from({ length: options.connections ?? 4 }, (_, i) =>
+    joinShareGroup({
+      url: options.url,
+      connectOptions,
+      clientId: `${options.clientId}-${i}`,
+      filters,
+      sessionExpiryS: options.sessionExpiryS ?? 7 * 24 * 3600,
+      receiveMaximum: options.receiveMaximum ?? 20,
+      reconnectMinMs,
+      reconnectMaxMs,
+      logger,
+      handle,
+    }),
+  );
+  // Alerts go out on a connection of their own: a member's PUBACKs wait behind the message it handles.
+  const downlink = mqtt.connect(options.url, { ...connectOptions, clientId: `${options.clientId}-out`, clean: true });
+  attachReconnectBackoff(downlink, reconnectMinMs, reconnectMaxMs);
   downlink.on('error', (error) => logger.warn({ err: error.message }, 'mqtt downlink connection error'));
 
-  function joinShareGroup(clientId: string): { client: MqttClient; joined: Promise<void>; handling: () => Promise<void> } {
-    // A short ceiling: after a Mosquitto restart, what devices publish before ingest subscribes again is dropped.
-    const backoff = createReconnectBackoff(options.reconnectMinMs ?? 500, options.reconnectMaxMs ?? 5000);
-    const client = mqtt.connect(options.url, {
-      ...baseOptions(options),
-      clientId,
-      clean: false,
-      properties: { sessionExpiryInterval: options.sessionExpiryS ?? 7 * 24 * 3600, receiveMaximum: options.receiveMaximum ?? 20 },
-      resubscribe: false, // made again below on every connect
-    });
-    const applyBackoff = (): void => {
-      client.options.reconnectPeriod = backoff.delayMs();
-    };
-    let current: Promise<void> = Promise.resolve();
-    let markJoined: () => void = () => {};
-    const joined = new Promise<void>((resolve) => (markJoined = resolve));
-
-    client.on('reconnect', () => {
-      backoff.attempted();
-      applyBackoff();
-    });
-    client.on('connect', (connack) => {
-      backoff.connected();
-      applyBackoff();
-      if (retiring) return;
-      // Even when the session is present: Mosquitto 2.0.11 restores a persistent session's queued
-      // messages after a restart but not its shared subscriptions (tested). Subscribing again to
-      // a subscription that exists replaces it; nothing is delivered twice.
-      client.subscribeAsync(filters, { qos: 1 }).then(
-        () => markJoined(),
-        (error: unknown) => {
-          // Denied by the broker's ACL, most likely: keep trying, loudly, instead of idling unsubscribed.
-          logger.error({ clientId, err: error instanceof Error ? error.message : String(error) }, 'mqtt ingest could not join the share group');
-          client.stream.destroy();
-        },
-      );
-    });
-    client.on('disconnect', (packet) => logger.warn({ clientId, reasonCode: packet.reasonCode }, 'mqtt ingest disconnected by the broker'));
-    client.on('error', (error) => logger.warn({ clientId, err: error.message }, 'mqtt ingest connection error'));
-
-    client.handleMessage = (packet: IPublishPacket, done: () => void) => {
-      // Not acknowledged once closing: the session keeps it for the next start.
-      if (closing) return;
-      lastMessageAtMs = Date.now();
-      const stream = client.stream;
-      const live = (): boolean => client.connected && client.stream === stream;
-      current = decide(packet, live).then((acknowledge) => {
-        // A PUBACK for a connection that is gone would be queued by mqtt.js and sent on the next
-        // one; the broker redelivers the message there instead.
-        if (!live()) return;
-        if (acknowledge || packet.qos === 0) {
-          if (packet.qos > 0) backoff.acknowledged();
-          return done();
-        }
-        logger.warn({ clientId, topic: packet.topic.slice(0, 200) }, 'message not accepted; reconnecting so the broker delivers it again');
-        backoff.refused();
-        applyBackoff();
-        stream.destroy();
-      }).catch((error: unknown) => logger.error({ clientId, err: error }, 'mqtt ingest acknowledgement failed'));
-    };
-    return { client, joined, handling: () => current };
-  }
-
   /** True to acknowledge; never throws. */
-  async function decide(packet: IPublishPacket, live: () => boolean): Promise<boolean> {
+  async function handle(packet: IPublishPacket, live: () => boolean): Promise<boolean> {
     try {
       const route = routeOf(packet.topic);
-      // The broker's ACL lets only the device itself publish to its topics, so the topic names the publisher.
-      const reason: RejectReason | null = !route ? 'unknown_topic' : !ID_PATTERN.test(route.deviceId) ? 'invalid_device_id' : null;
-      if (reason || !route) return reject(reason ?? 'unknown_topic');
+      if (!route) return reject('unknown_topic');
+      if (!ID_PATTERN.test(route.deviceId)) return reject('invalid_device_id');
+      // The broker's ACL lets only the device itself publish to its topics: the topic names the publisher.
       const identity = await options.lookup(route.deviceId);
       if (!identity) return reject('unknown_device');
       const traceparent = traceparentOf(packet);
@@ -180,41 +129,26 @@ export function startMqttIngest(options: MqttIngestOptions): MqttIngest {
     ready: async () => {
       await Promise.all(members.map((member) => member.joined));
     },
-    connectedCount: () => members.filter((member) => member.client.connected).length,
+    connectedCount: () => members.filter((member) => member.connected()).length,
     publishDownlink: async (deviceId, payload) => {
       if (!ID_PATTERN.test(deviceId)) throw new Error('not a device id');
+      // Not queued while disconnected: the caller retries, and memory stays bounded.
       if (!downlink.connected) throw new Error('the MQTT broker is not connected');
       await downlink.publishAsync(downlinkTopic(deviceId), payload, { qos: 1 });
     },
     close: async () => {
-      closing = true;
-      await Promise.all(members.map((member) => member.handling()));
-      // Forced: a graceful end would wait for acknowledgements that the stopped handler never reads.
-      await Promise.all([...members.map((member) => member.client.endAsync(true)), downlink.endAsync()]);
+      await Promise.all(members.map((member) => member.stop()));
+      await Promise.all([...members.map((member) => member.disconnect(false)), downlink.endAsync()]);
     },
     retire: async (idleMs = 1000) => {
-      retiring = true;
-      await Promise.all(members.map((member) => member.client.unsubscribeAsync(filters)));
+      await Promise.all(members.map((member) => member.leave()));
       // Mosquitto sends what a session holds as fast as it is acknowledged: quiet means empty.
-      lastMessageAtMs = Date.now();
-      for (let quietMs = 0; quietMs < idleMs; quietMs = Date.now() - lastMessageAtMs) await sleep(idleMs - quietMs);
-      closing = true;
-      await Promise.all(members.map((member) => member.handling()));
-      // Session expiry 0 on DISCONNECT: the broker forgets the session at once.
-      await Promise.all([...members.map((member) => member.client.endAsync(false, { properties: { sessionExpiryInterval: 0 } })), downlink.endAsync()]);
+      const started = Date.now();
+      const quietSinceMs = (): number => Math.max(started, ...members.map((member) => member.lastMessageAtMs()));
+      while (Date.now() - quietSinceMs() < idleMs) await sleep(idleMs - (Date.now() - quietSinceMs()));
+      await Promise.all(members.map((member) => member.stop()));
+      await Promise.all([...members.map((member) => member.disconnect(true)), downlink.endAsync()]);
     },
-  };
-}
-
-function baseOptions(options: MqttIngestOptions) {
-  return {
-    protocolVersion: 5 as const,
-    username: options.username,
-    password: options.password,
-    connectTimeout: 10_000,
-    reconnectPeriod: options.reconnectMinMs ?? 500,
-    // A refused CONNACK (the account is not there yet, the broker is starting) is retried too.
-    reconnectOnConnackError: true,
   };
 }
 

@@ -1,37 +1,44 @@
-/**
- * How long an MQTT connection waits before its next attempt: doubling from `minMs` to `maxMs`
- * (with ±20 % jitter, so processes do not come back in step) while attempts fail. A connection
- * closed for a message that could not be acknowledged does not count as recovered until a
- * message is acknowledged again, or a message refused for good would reconnect at full speed.
- */
+import type { MqttClient } from 'mqtt';
+
 export interface ReconnectBackoff {
-  delayMs: () => number;
-  /** An attempt starts: the next wait is longer. */
-  attempted: () => void;
-  connected: () => void;
-  /** The connection is closed because a message could not be acknowledged. */
+  /** The connection is about to be closed because a message could not be acknowledged. */
   refused: () => void;
   acknowledged: () => void;
 }
 
-export function createReconnectBackoff(minMs: number, maxMs: number): ReconnectBackoff {
+/**
+ * Makes an mqtt.js client wait longer between failing attempts: doubling from `minMs` to `maxMs`,
+ * with ±20 % jitter so processes do not come back in step (mqtt.js itself retries at a fixed
+ * `reconnectPeriod`, which it reads each time it schedules an attempt). A connection closed for
+ * a message it could not acknowledge does not count as recovered until a message is
+ * acknowledged again, or a message refused for good would cycle the connection at full speed.
+ */
+export function attachReconnectBackoff(client: MqttClient, minMs: number, maxMs: number): ReconnectBackoff {
   let failures = 0;
   let refusedSinceAck = false;
+  const apply = (): void => {
+    client.options.reconnectPeriod = Math.round(Math.min(maxMs, minMs * 2 ** failures) * (0.8 + Math.random() * 0.4));
+  };
+  apply();
+  client.on('reconnect', () => {
+    // Capped so the exponent never overflows.
+    if (minMs * 2 ** failures < maxMs) failures++;
+    apply();
+  });
+  client.on('connect', () => {
+    if (!refusedSinceAck) failures = 0;
+    apply();
+  });
   return {
-    delayMs: () => Math.round(Math.min(maxMs, minMs * 2 ** failures) * (0.8 + Math.random() * 0.4)),
-    attempted: () => {
-      // Capped so the exponent never overflows to Infinity.
-      if (minMs * 2 ** failures < maxMs) failures++;
-    },
-    connected: () => {
-      if (!refusedSinceAck) failures = 0;
-    },
     refused: () => {
       refusedSinceAck = true;
+      apply();
     },
     acknowledged: () => {
+      if (!refusedSinceAck && failures === 0) return;
       refusedSinceAck = false;
       failures = 0;
+      apply();
     },
   };
 }
