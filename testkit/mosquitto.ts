@@ -1,8 +1,14 @@
-import { rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import pino from 'pino';
+import { SqliteDeviceRegistry } from '../src/adapters/embedded/sqliteDeviceRegistry.js';
 import { connectDynsec, type DynsecClient } from '../src/adapters/mqtt/dynsecClient.js';
+import { createMosquittoAccounts, type MosquittoAccounts } from '../src/adapters/mqtt/mosquittoAccounts.js';
+import type { DeviceIdentity } from '../src/functions/ingest/parseTelemetry.js';
+import type { DeviceCredentials } from '../src/ports/deviceRegistry.js';
+import { identityOf } from '../src/runtime/deviceAuth.js';
 import { dynsecPlugin, mosquittoBinary, startMosquitto, type MosquittoOptions } from '../src/cluster/services/mosquitto.js';
 import { tempServiceRoot, type LocalService } from '../src/cluster/services/localService.js';
 import { freePort } from './processes.js';
@@ -64,3 +70,38 @@ export async function attempt(url: string, options: IClientOptions): Promise<Att
 }
 
 export const silentLogger = pino({ level: 'silent' });
+
+export interface TestAccounts {
+  registry: SqliteDeviceRegistry;
+  accounts: MosquittoAccounts;
+  /** Registers a device (tenant t1, vehicle `veh-{id}`) and gives it its broker account. */
+  device: (deviceId: string) => Promise<DeviceCredentials>;
+  /** What the lead's lookup will do: the registry's record, unless revoked. */
+  lookup: (deviceId: string) => Promise<DeviceIdentity | null>;
+  close: () => Promise<void>;
+}
+
+/** A real device registry (SQLite, cheap hashes) kept in step with the broker's accounts, bootstrapped. */
+export async function startTestAccounts(broker: TestMosquitto): Promise<TestAccounts> {
+  const dir = mkdtempSync(join(tmpdir(), 'tripline-mosquitto-registry-'));
+  const registry = new SqliteDeviceRegistry(join(dir, 'devices.db'), { scryptLog2N: 10 });
+  const accounts = createMosquittoAccounts({ dynsec: broker.dynsec, ingest: INGEST, reservedUsernames: [ADMIN.username], registry });
+  await accounts.bootstrap();
+  return {
+    registry,
+    accounts,
+    device: async (deviceId) => {
+      const credentials = await registry.add({ deviceId, tenantId: 't1', vehicleId: `veh-${deviceId}` });
+      await accounts.provision(credentials);
+      return credentials;
+    },
+    lookup: async (deviceId) => {
+      const record = await registry.get(null, deviceId);
+      return record && record.revokedAtMs === null ? identityOf(record) : null;
+    },
+    close: async () => {
+      await registry.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,17 +1,13 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { IClientOptions, MqttClient } from 'mqtt';
-import { SqliteDeviceRegistry } from '../../src/adapters/embedded/sqliteDeviceRegistry.js';
-import { createMosquittoAccounts, type MosquittoAccounts } from '../../src/adapters/mqtt/mosquittoAccounts.js';
+import type { SqliteDeviceRegistry } from '../../src/adapters/embedded/sqliteDeviceRegistry.js';
+import type { MosquittoAccounts } from '../../src/adapters/mqtt/mosquittoAccounts.js';
 import { startMqttIngest, type MqttIngest } from '../../src/adapters/mqtt/mqttIngestClient.js';
 import type { PublishInput } from '../../src/adapters/mqtt/aedesBroker.js';
 import type { DeviceCredentials } from '../../src/ports/deviceRegistry.js';
-import { identityOf } from '../../src/runtime/deviceAuth.js';
-import { ADMIN, attempt, INGEST, mosquittoSkip, silentLogger, startTestMosquitto, type TestMosquitto } from '../../testkit/mosquitto.js';
+import { ADMIN, attempt, INGEST, mosquittoSkip, silentLogger, startTestAccounts, startTestMosquitto, type TestAccounts, type TestMosquitto } from '../../testkit/mosquitto.js';
 import { eventually } from '../../testkit/platform.js';
 
 /**
@@ -21,10 +17,10 @@ import { eventually } from '../../testkit/platform.js';
  */
 const skip = mosquittoSkip();
 let broker: TestMosquitto;
+let kit: TestAccounts;
 let registry: SqliteDeviceRegistry;
 let accounts: MosquittoAccounts;
 let ingest: MqttIngest;
-let dir: string;
 const received: PublishInput[] = [];
 let alice: DeviceCredentials;
 let bob: DeviceCredentials;
@@ -32,36 +28,24 @@ let bob: DeviceCredentials;
 before(async () => {
   if (skip) return;
   broker = await startTestMosquitto();
-  dir = mkdtempSync(join(tmpdir(), 'tripline-mosquitto-accounts-'));
-  registry = new SqliteDeviceRegistry(join(dir, 'devices.db'), { scryptLog2N: 10 });
-  accounts = createMosquittoAccounts({ dynsec: broker.dynsec, ingest: INGEST, reservedUsernames: [ADMIN.username], registry });
-  await accounts.bootstrap();
+  kit = await startTestAccounts(broker);
+  ({ registry, accounts } = kit);
   ingest = startMqttIngest({
     url: broker.url, ...INGEST, clientId: 'accounts-ingest', connections: 1, logger: silentLogger,
-    lookup: async (deviceId) => {
-      const record = await registry.get(null, deviceId);
-      return record && record.revokedAtMs === null ? identityOf(record) : null;
-    },
+    lookup: kit.lookup,
     onPublish: async (input) => (received.push(input), 'accept'),
     onRejected: () => {},
   });
   await ingest.ready();
-  alice = await device('alice-car');
-  bob = await device('bob-car');
+  alice = await kit.device('alice-car');
+  bob = await kit.device('bob-car');
 });
 after(async () => {
   if (skip) return;
   await ingest.close();
-  await registry.close();
+  await kit.close();
   await broker.close();
-  rmSync(dir, { recursive: true, force: true });
 });
-
-async function device(deviceId: string): Promise<DeviceCredentials> {
-  const credentials = await registry.add({ deviceId, tenantId: 't1', vehicleId: `veh-${deviceId}` });
-  await accounts.provision(credentials);
-  return credentials;
-}
 
 const as = (c: DeviceCredentials, override: Partial<IClientOptions> = {}): IClientOptions => ({ clientId: c.deviceId, username: c.username, password: c.password, ...override });
 
@@ -191,7 +175,7 @@ test("subscribe: a device's own downlink only, no wildcards, no $SYS, no telemet
 });
 
 test('rotation: the new password works at once, the old one stops and its live session is kicked (no overlap on the broker)', { skip }, async () => {
-  const carol = await device('carol-car');
+  const carol = await kit.device('carol-car');
   const live = await connected(as(carol));
   const watch = watchClose(live);
   const rotated = await registry.rotate(null, carol.deviceId, 3600);
@@ -205,7 +189,7 @@ test('rotation: the new password works at once, the old one stops and its live s
 });
 
 test('revocation: reconcile removes the account, kicks the live session, and the device cannot come back', { skip }, async () => {
-  const dave = await device('dave-car');
+  const dave = await kit.device('dave-car');
   const live = await connected(as(dave));
   const watch = watchClose(live);
   const cursor = Math.max(...(await registry.list(null, { limit: 100 })).map((record) => record.revision));
@@ -218,7 +202,7 @@ test('revocation: reconcile removes the account, kicks the live session, and the
 });
 
 test('a revocation racing a provisioning wins', { skip }, async () => {
-  const erin = await device('erin-car');
+  const erin = await kit.device('erin-car');
   const rotated = await registry.rotate(null, erin.deviceId, 0);
   await registry.revoke(null, erin.deviceId); // before the rotated password reached the broker
   await assert.rejects(accounts.provision(rotated!), /revoked/);

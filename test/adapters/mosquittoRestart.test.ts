@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { MqttClient } from 'mqtt';
-import { createMosquittoAccounts } from '../../src/adapters/mqtt/mosquittoAccounts.js';
 import { startMqttIngest, type MqttIngest } from '../../src/adapters/mqtt/mqttIngestClient.js';
-import { ADMIN, attempt, INGEST, mosquittoSkip, silentLogger, startTestMosquitto, type TestMosquitto } from '../../testkit/mosquitto.js';
+import type { DeviceCredentials } from '../../src/ports/deviceRegistry.js';
+import { attempt, INGEST, mosquittoSkip, silentLogger, startTestAccounts, startTestMosquitto, type TestAccounts, type TestMosquitto } from '../../testkit/mosquitto.js';
 import { eventually } from '../../testkit/platform.js';
 
 /**
@@ -14,30 +14,33 @@ import { eventually } from '../../testkit/platform.js';
  */
 const skip = mosquittoSkip();
 let broker: TestMosquitto;
+let kit: TestAccounts;
+let car: DeviceCredentials;
 const AUTOSAVE_S = 1;
 
 before(async () => {
   if (skip) return;
   broker = await startTestMosquitto({ autosaveIntervalS: AUTOSAVE_S });
-  const accounts = createMosquittoAccounts({ dynsec: broker.dynsec, ingest: INGEST, reservedUsernames: [ADMIN.username], registry: { get: async () => ({ revokedAtMs: null } as never) } });
-  await accounts.bootstrap();
-  await accounts.provision({ deviceId: 'car-1', username: 'car-1', password: 'pw-car-1' });
+  kit = await startTestAccounts(broker);
+  car = await kit.device('car-1');
 });
 after(async () => {
-  if (!skip) await broker.close();
+  if (skip) return;
+  await kit.close();
+  await broker.close();
 });
 
 function startIngest(received: string[]): MqttIngest {
   return startMqttIngest({
     url: broker.url, ...INGEST, clientId: 'restart', connections: 1, reconnectMinMs: 100, logger: silentLogger,
-    lookup: async (deviceId) => ({ deviceId, vehicleId: 'v', tenantId: 't1' }),
+    lookup: kit.lookup,
     onRejected: () => {},
     onPublish: async (input) => (received.push(input.payload.toString()), 'accept'),
   });
 }
 
 async function connectDevice(): Promise<MqttClient> {
-  const result = await attempt(broker.url, { clientId: 'car-1', username: 'car-1', password: 'pw-car-1' });
+  const result = await attempt(broker.url, { clientId: car.deviceId, username: car.username, password: car.password });
   assert.ok(result.ok, 'the device account survived the restart');
   return result.client;
 }

@@ -61,6 +61,9 @@ export async function connectDynsec(options: DynsecClientOptions): Promise<Dynse
     clean: true,
     connectTimeout: timeoutMs,
     reconnectPeriod: 1000,
+    // Commands go out at QoS 0 and are never queued while disconnected: one sent late, after its
+    // caller timed out and moved on, could undo a later change (an older password over a newer one).
+    queueQoSZero: false,
     // The subscription is remade on every connect: a clean session does not keep it.
     resubscribe: true,
   });
@@ -82,6 +85,7 @@ export async function connectDynsec(options: DynsecClientOptions): Promise<Dynse
   return {
     execute: async (commands) => {
       if (commands.length === 0) return [];
+      if (!client.connected) throw new Error('dynamic-security: not connected to the broker');
       const ids = commands.map(() => randomUUID());
       const replies = ids.map((id) => new Promise<DynsecOutcome>((resolve, reject) => pending.set(id, { resolve, reject })));
       const timer = setTimeout(() => {
@@ -90,7 +94,7 @@ export async function connectDynsec(options: DynsecClientOptions): Promise<Dynse
       }, timeoutMs);
       try {
         const body = JSON.stringify({ commands: commands.map((command, i) => ({ ...command, correlationData: ids[i] })) });
-        await client.publishAsync(COMMAND_TOPIC, body, { qos: 1 });
+        await client.publishAsync(COMMAND_TOPIC, body, { qos: 0 });
         return await Promise.all(replies);
       } catch (error) {
         for (const id of ids) pending.delete(id);
@@ -104,7 +108,7 @@ export async function connectDynsec(options: DynsecClientOptions): Promise<Dynse
     close: async () => {
       for (const waiting of pending.values()) waiting.reject(new Error('dynamic-security client closed'));
       pending.clear();
-      await client.endAsync();
+      await client.endAsync(true);
     },
   };
 }

@@ -121,7 +121,12 @@ export function startMqttIngest(options: MqttIngestOptions): MqttIngest {
   }
 
   function reject(reason: RejectReason): true {
-    options.onRejected(reason);
+    try {
+      options.onRejected(reason);
+    } catch (error) {
+      // A failing counter must not hold the message back: it would come again forever.
+      logger.error({ err: error }, 'onRejected failed');
+    }
     return true;
   }
 
@@ -138,7 +143,7 @@ export function startMqttIngest(options: MqttIngestOptions): MqttIngest {
     },
     close: async () => {
       await Promise.all(members.map((member) => member.stop()));
-      await Promise.all([...members.map((member) => member.disconnect(false)), downlink.endAsync()]);
+      await Promise.all([...members.map((member) => member.disconnect(false)), downlink.endAsync(true)]);
     },
     retire: async (idleMs = 1000) => {
       await Promise.all(members.map((member) => member.leave()));
@@ -147,7 +152,7 @@ export function startMqttIngest(options: MqttIngestOptions): MqttIngest {
       const quietSinceMs = (): number => Math.max(started, ...members.map((member) => member.lastMessageAtMs()));
       while (Date.now() - quietSinceMs() < idleMs) await sleep(idleMs - (Date.now() - quietSinceMs()));
       await Promise.all(members.map((member) => member.stop()));
-      await Promise.all([...members.map((member) => member.disconnect(true)), downlink.endAsync()]);
+      await Promise.all([...members.map((member) => member.disconnect(true)), downlink.endAsync(true)]);
     },
   };
 }
