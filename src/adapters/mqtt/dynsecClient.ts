@@ -98,8 +98,6 @@ export async function connectDynsec(options: DynsecClientOptions): Promise<Dynse
         return await Promise.all(replies);
       } catch (error) {
         for (const id of ids) pending.delete(id);
-        // The other replies would otherwise reject later with nobody listening.
-        for (const reply of replies) reply.catch(() => {});
         throw error;
       } finally {
         clearTimeout(timer);
