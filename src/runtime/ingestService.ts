@@ -55,8 +55,10 @@ export function createIngestService(options: IngestServiceOptions) {
       { topic: input.topic, payload: input.payload, publisherId: input.clientId, receivedAtMs: Date.now() },
       { maxPayloadBytes: options.maxPayloadBytes, resolveDevice: (deviceId) => (deviceId === identity.deviceId ? identity : null) },
     );
-    // One trace per message: it starts here, or continues the device's own traceparent.
-    const span = options.tracing.start('ingest', outcome.ok ? contextFromTraceparent(outcome.traceparent) : undefined, {
+    // One trace per message: it starts here, or continues the device's own traceparent (an MQTT 5
+    // user property first, then the payload's).
+    const parent = outcome.ok ? (contextFromTraceparent(input.traceparent) ?? contextFromTraceparent(outcome.traceparent)) : undefined;
+    const span = options.tracing.start('ingest', parent, {
       [TENANT_ATTRIBUTE]: identity.tenantId,
       'tripline.device_id': identity.deviceId,
       'messaging.system': 'mqtt',

@@ -27,6 +27,8 @@ export interface PublishInput {
   identity: DeviceIdentity;
   /** False once the connection is gone (a PUBACK could no longer reach the device). */
   connected: () => boolean;
+  /** A W3C trace context from the MQTT 5 user property `traceparent`; preferred over one in the payload. */
+  traceparent?: string;
 }
 
 export interface AedesBrokerOptions {

@@ -101,7 +101,8 @@ function parse(input: IngestInput, options: IngestOptions): IngestOutcome {
   };
 }
 
-function routeOf(topic: string): { deviceId: string; format: Format } | null {
+/** Which device a topic belongs to and in which format it publishes, or null for a topic that is not an ingest topic. */
+export function routeOf(topic: string): { deviceId: string; format: Format } | null {
   const parts = topic.split('/');
   if (parts.length !== 3) return null;
   if (parts[0] === 'tripline' && parts[2] === 'telemetry') return { deviceId: parts[1]!, format: 'tripline' };
