@@ -11,7 +11,7 @@ import { authMiddleware, requireScope, type ApiEnv } from './auth.js';
 import { registerAlertStreamRoute } from './routes/alertStream.js';
 import { registerAnalyticsRoutes } from './routes/analytics.js';
 import { registerDeviceRoutes } from './routes/devices.js';
-import { registerHealthRoute, type Health } from './routes/health.js';
+import { registerHealthRoute, registerLivenessRoute, type Health } from './routes/health.js';
 import { registerTraceRoutes, type TraceSource } from './routes/traces.js';
 import { registerTripRoutes } from './routes/trips.js';
 import { registerVehicleRoutes } from './routes/vehicles.js';
@@ -55,6 +55,7 @@ export function createApi(deps: ApiDeps): OpenAPIHono<ApiEnv> {
   app.notFound((c) => c.json({ error: 'not_found', message: `no route ${c.req.method} ${c.req.path}` }, 404));
 
   registerHealthRoute(app, deps.health);
+  registerLivenessRoute(app);
   app.get('/metrics', async (c) => {
     c.header('content-type', deps.metricsRegistry.contentType);
     return c.body(await deps.metricsRegistry.metrics());

@@ -1,13 +1,13 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import type { DeviceCredentials, DeviceRecord, DeviceRegistry } from '../ports/deviceRegistry.js';
 import { loadConfig, SETTINGS } from '../runtime/config.js';
-import { withLocalRegistry } from '../runtime/localRegistry.js';
+import { withDeviceRegistry } from '../runtime/localRegistry.js';
 
 interface DataDirOption {
   dataDir?: string;
 }
 
-const DATA_DIR_HELP = `data folder holding devices.db (${SETTINGS.dataDir.env}, default ${SETTINGS.dataDir.default})`;
+const DATA_DIR_HELP = `data folder holding devices.db (${SETTINGS.dataDir.env}, default ${SETTINGS.dataDir.default}); with ${SETTINGS.databaseUrl.env} set, the cluster's registry instead (and the broker's accounts, with ${SETTINGS.mqttAdminUser.env})`;
 const LIST_PAGE = 500;
 
 export function registerDevicesCommand(program: Command): void {
@@ -40,7 +40,7 @@ Examples:
     .option('--data-dir <dir>', DATA_DIR_HELP)
     .addHelpText('after', '\nIds are 1-64 characters of A-Z a-z 0-9 _ -. Device ids are unique across tenants: they are the MQTT identity.')
     .action(async (deviceId: string, opts: DataDirOption & { tenant: string; vehicle: string; driver?: string; policy?: string; json?: boolean }) => {
-      const credentials = await withLocalRegistry(opts.dataDir, (registry) =>
+      const credentials = await withDeviceRegistry(opts.dataDir, (registry) =>
         registry.add({
           deviceId,
           tenantId: opts.tenant,
@@ -60,7 +60,7 @@ Examples:
     .option('--json', 'one JSON object per device and line')
     .option('--data-dir <dir>', DATA_DIR_HELP)
     .action(async (opts: DataDirOption & { tenant?: string; json?: boolean }) => {
-      await withLocalRegistry(opts.dataDir, async (registry) => {
+      await withDeviceRegistry(opts.dataDir, async (registry) => {
         let count = 0;
         if (!opts.json) process.stdout.write(`${row(['DEVICE', 'TENANT', 'VEHICLE', 'DRIVER', 'POLICY', 'CREATED', 'STATUS'])}\n`);
         for await (const record of allDevices(registry, opts.tenant ?? null)) {
@@ -78,7 +78,7 @@ Examples:
     .option('--json', 'print {"deviceId","username","password"} on one line')
     .option('--data-dir <dir>', DATA_DIR_HELP)
     .action(async (deviceId: string, opts: DataDirOption & { overlapS: number; json?: boolean }) => {
-      const credentials = await withLocalRegistry(opts.dataDir, (registry) => registry.rotate(null, deviceId, opts.overlapS));
+      const credentials = await withDeviceRegistry(opts.dataDir, (registry) => registry.rotate(null, deviceId, opts.overlapS));
       if (!credentials) throw new Error(`no device ${deviceId}`);
       if (opts.json) return printJson(credentials);
       const until = opts.overlapS > 0 ? `stays valid until ${new Date(Date.now() + opts.overlapS * 1000).toISOString()}` : 'no longer works';
@@ -90,7 +90,7 @@ Examples:
     .description('refuse the device for good; a running platform disconnects it')
     .option('--data-dir <dir>', DATA_DIR_HELP)
     .action(async (deviceId: string, opts: DataDirOption) => {
-      const record = await withLocalRegistry(opts.dataDir, (registry) => registry.revoke(null, deviceId));
+      const record = await withDeviceRegistry(opts.dataDir, (registry) => registry.revoke(null, deviceId));
       if (!record) throw new Error(`no device ${deviceId}`);
       process.stdout.write(`device ${deviceId} revoked (${new Date(record.revokedAtMs ?? 0).toISOString()})\n`);
     });

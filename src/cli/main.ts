@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { registerClusterCommand } from './clusterCommand.js';
 import { registerDevicesCommand } from './devicesCommand.js';
 import { registerEvaluateCommand } from './evaluateCommand.js';
 import { registerReindexCommand } from './reindexCommand.js';
@@ -20,6 +21,7 @@ registerEvaluateCommand(program);
 registerReindexCommand(program);
 registerDevicesCommand(program);
 registerTokenCommand(program);
+registerClusterCommand(program);
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   process.stderr.write(`tripline: ${error instanceof Error ? error.message : String(error)}\n`);

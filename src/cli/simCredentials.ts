@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import type { DeviceCredentials } from '../ports/deviceRegistry.js';
 import { loadConfig, SETTINGS } from '../runtime/config.js';
 import { ensureDevices } from '../runtime/ensureDevices.js';
-import { withLocalRegistry } from '../runtime/localRegistry.js';
+import { withDeviceRegistry } from '../runtime/localRegistry.js';
 
 export interface SimCredentialOptions {
   credentials?: string;
@@ -33,5 +33,5 @@ export async function simCredentials(deviceIds: readonly string[], opts: SimCred
     process.stderr.write('tripline: no --credentials or --register: connecting without credentials, which tripline\'s broker refuses\n');
     return new Map();
   }
-  return withLocalRegistry(opts.dataDir, (registry, config) => ensureDevices(registry, deviceIds, opts.tenant ?? config.defaultTenant));
+  return withDeviceRegistry(opts.dataDir, (registry, config) => ensureDevices(registry, deviceIds, opts.tenant ?? config.defaultTenant));
 }

@@ -3,6 +3,9 @@ import { loadConfig, SETTINGS, type ConfigOverrides } from '../runtime/config.js
 import { startEmbedded } from '../runtime/embedded.js';
 import { createLogger } from '../runtime/logger.js';
 import { abortOnSignals, positiveInt, positiveNumber } from './options.js';
+import { parseRoles, type Role } from '../runtime/cluster/roles.js';
+import type { PlatformConfig } from '../runtime/config.js';
+import type { Logger } from 'pino';
 
 const DEMO_PREFIX = 'demo-';
 
@@ -14,7 +17,8 @@ export function registerStartCommand(program: Command): void {
   program
     .command('start')
     .description('run the embedded platform: MQTT broker, pipeline, search store and HTTP API in one process')
-    .option('--demo', 'also drive a simulated demo fleet against the broker')
+    .option('--role <roles>', 'cluster mode: ingest, worker, sync, api, all, or a list (ingest,worker), on the broker, NATS and PostgreSQL named by TRIPLINE_MQTT_URL, TRIPLINE_NATS_URL, TRIPLINE_DATABASE_URL and TRIPLINE_SEARCH_DATABASE_URL')
+    .option('--demo', 'also drive a simulated demo fleet against the broker (embedded mode)')
     .option('--vehicles <n>', 'demo fleet size', positiveInt, 20)
     .option('--speedup <x>', 'demo fleet simulated-time speedup', positiveNumber, 10)
     .option('--host <address>', `listen address (${SETTINGS.host.env})`)
@@ -22,7 +26,7 @@ export function registerStartCommand(program: Command): void {
     .option('--http-port <port>', `HTTP port (${SETTINGS.httpPort.env})`)
     .option('--data-dir <dir>', `data folder (${SETTINGS.dataDir.env})`)
     .addHelpText('after', `\nEnvironment variables (flags win):\n${settingsHelp}`)
-    .action(async (opts: { demo?: boolean; vehicles: number; speedup: number; host?: string; mqttPort?: string; httpPort?: string; dataDir?: string }) => {
+    .action(async (opts: { role?: string; demo?: boolean; vehicles: number; speedup: number; host?: string; mqttPort?: string; httpPort?: string; dataDir?: string }) => {
       const overrides: ConfigOverrides = {};
       if (opts.host) overrides.host = opts.host;
       if (opts.mqttPort) overrides.mqttPort = opts.mqttPort;
@@ -30,6 +34,7 @@ export function registerStartCommand(program: Command): void {
       if (opts.dataDir) overrides.dataDir = opts.dataDir;
       const config = loadConfig(overrides);
       const logger = createLogger(config.logLevel);
+      if (opts.role !== undefined) return runClusterProcess(config, parseRoles(opts.role), logger);
       const platform = await startEmbedded(config, logger);
       const api = `http://${config.host}:${platform.httpPort}`;
       process.stdout.write(
@@ -72,4 +77,14 @@ export function registerStartCommand(program: Command): void {
       await fleet;
       await platform.stop();
     });
+}
+
+/** One process of a cluster: the given roles until SIGINT or SIGTERM. */
+async function runClusterProcess(config: PlatformConfig, roles: Set<Role>, logger: Logger): Promise<void> {
+  const { startCluster } = await import('../runtime/cluster/startCluster.js');
+  const cluster = await startCluster(config, roles, logger);
+  process.stdout.write(`tripline ${[...roles].join(',')} running as ${cluster.instanceId}; health and metrics on http://${config.host}:${cluster.httpPort}\n`);
+  const signal = abortOnSignals();
+  await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
+  await cluster.stop();
 }

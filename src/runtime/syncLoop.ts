@@ -77,7 +77,7 @@ function traceSync(tracing: Tracing): SyncObserver {
       return {
         indexing() {
           for (const { span, tenantId, tripId } of traced) {
-            indexSpans.push(tracing.start('searchIndex.apply', trace.setSpan(ROOT_CONTEXT, span), { [TENANT_ATTRIBUTE]: tenantId, 'tripline.trip_id': tripId, 'db.system.name': 'sqlite' }));
+            indexSpans.push(tracing.start('searchIndex.apply', trace.setSpan(ROOT_CONTEXT, span), { [TENANT_ATTRIBUTE]: tenantId, 'tripline.trip_id': tripId, 'db.system.name': tracing.dbSystem }));
           }
         },
         done(error) {

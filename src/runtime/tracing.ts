@@ -125,6 +125,8 @@ function hrToMs([seconds, nanos]: [number, number]): number {
 }
 
 export interface TracingOptions {
+  /** The stores' database system, for their spans (default sqlite). */
+  dbSystem?: string;
   /** OTEL_SERVICE_NAME, default "tripline". */
   serviceName?: string;
   /** Share of new traces recorded (parent-based: a device's sampled traceparent is always followed). */
@@ -142,11 +144,14 @@ export interface TracingOptions {
  */
 export class Tracing {
   readonly tracer: Tracer;
+  /** `db.system.name` of the stores' spans: the composition root knows which backends it picked. */
+  readonly dbSystem: string;
   readonly recent: RecentTraces;
   private readonly provider: BasicTracerProvider;
 
   constructor(options: TracingOptions = {}) {
     installContextManager();
+    this.dbSystem = options.dbSystem ?? 'sqlite';
     this.recent = new RecentTraces(options.maxTraces, options.maxSpans);
     const processors: SpanProcessor[] = [this.recent];
     if (options.otlpEndpoint) processors.push(new BatchSpanProcessor(new OTLPTraceExporter(otlpExporterConfig(options.otlpEndpoint))));

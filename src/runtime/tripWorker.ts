@@ -267,7 +267,7 @@ export class TripWorker extends BackgroundLoop {
     const commitSpans = spans.map(({ span: parent, tenantId }) => {
       const span = tracing.start('writeStore.commit', trace.setSpan(ROOT_CONTEXT, parent), {
         [TENANT_ATTRIBUTE]: tenantId,
-        'db.system.name': 'sqlite',
+        'db.system.name': tracing.dbSystem,
         'db.operation.name': 'commit',
       });
       const traceparent = headersOf(span).traceparent;

@@ -27,3 +27,16 @@ export function registerHealthRoute(app: OpenAPIHono<ApiEnv>, check: () => Promi
     return result.status === 'ok' ? c.json(result, 200) : c.json(result, 503);
   });
 }
+
+const liveness = createRoute({
+  method: 'get',
+  path: '/livez',
+  summary: 'Liveness: the process answers (for restart probes; readiness is /healthz)',
+  security: [],
+  responses: { 200: { content: { 'application/json': { schema: z.object({ status: z.literal('alive') }) } }, description: 'Alive' } },
+});
+
+/** Always 200 while the process runs: an engine outage makes /healthz 503, which must not get every pod restarted. */
+export function registerLivenessRoute(app: OpenAPIHono<ApiEnv>): void {
+  app.openapi(liveness, (c) => c.json({ status: 'alive' as const }, 200));
+}

@@ -1,4 +1,3 @@
-import type { Hono } from 'hono';
 import { createApi } from '../../api/app.js';
 import { AlertHub } from '../alertHub.js';
 import { createApiAuthenticator, type ApiAuth } from '../apiAuth.js';
@@ -12,7 +11,7 @@ import type { Health } from '../../api/routes/health.js';
  * search store, trip points and alert history to the write store; each process tails the alert
  * outbox for its own live streams.
  */
-export async function startApiRole(ctx: ClusterContext, health: () => Promise<Health>): Promise<RoleHandle & { app: Hono; auth: ApiAuth }> {
+export async function startApiRole(ctx: ClusterContext, health: () => Promise<Health>): Promise<RoleHandle & { app: { fetch: (request: Request) => Response | Promise<Response> }; auth: ApiAuth }> {
   const { config, metrics, logger } = ctx;
   const [search, store, alerts, registry, signals] = await Promise.all([ctx.searchIndex(), ctx.writeStore(), ctx.alertStore(), ctx.registry(), ctx.signals()]);
   const hub = new AlertHub();

@@ -36,7 +36,7 @@ export class ClusterContext {
 
   constructor(readonly config: PlatformConfig, readonly logger: Logger) {
     this.instanceId = config.instanceId ?? `${hostname().replace(/[^A-Za-z0-9_-]/g, '-')}-${process.pid}`;
-    this.tracing = new Tracing({ serviceName: process.env.OTEL_SERVICE_NAME || 'tripline', sampleRatio: config.traceSampleRatio, otlpEndpoint: otlpEndpointFromEnv(process.env) });
+    this.tracing = new Tracing({ serviceName: process.env.OTEL_SERVICE_NAME || 'tripline', sampleRatio: config.traceSampleRatio, otlpEndpoint: otlpEndpointFromEnv(process.env), dbSystem: 'postgresql' });
   }
 
   private once<T>(key: string, open: () => Promise<T>, close: (value: T) => Promise<void>): Promise<T> {
@@ -82,7 +82,8 @@ export class ClusterContext {
 
   alertStore(): Promise<AlertStore> {
     const url = required(this.config, 'databaseUrl', 'the alert store');
-    return this.once('alertStore', () => openPgAlertStore(url), (store) => store.close());
+    // A claim outlives the longest try, so a crashed sender's deliveries wait at most this long.
+    return this.once('alertStore', () => openPgAlertStore(url, { claimMs: 2 * this.config.webhookTimeoutMs + 10_000 }), (store) => store.close());
   }
 
   /** The shared registry; with a broker admin configured, one that keeps the broker's accounts in step. */

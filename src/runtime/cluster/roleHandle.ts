@@ -1,5 +1,7 @@
 /** A started role: what it adds to /healthz, and how it stops. */
+export type ComponentHealth = Record<string, { status: 'ok' | 'degraded' } & Record<string, unknown>>;
+
 export interface RoleHandle {
-  health: () => Promise<Record<string, { status: 'ok' | 'degraded' } & Record<string, unknown>>>;
+  health: () => Promise<ComponentHealth>;
   stop: () => Promise<void>;
 }

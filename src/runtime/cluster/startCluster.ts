@@ -3,7 +3,7 @@ import { serve } from '@hono/node-server';
 import { OpenAPIHono } from '@hono/zod-openapi';
 import type { Logger } from 'pino';
 import type { ApiEnv } from '../../api/auth.js';
-import { registerHealthRoute, type Health } from '../../api/routes/health.js';
+import { registerHealthRoute, registerLivenessRoute, type Health } from '../../api/routes/health.js';
 import type { PlatformConfig } from '../config.js';
 import type { ApiAuth } from '../apiAuth.js';
 import { startApiRole } from './apiRole.js';
@@ -58,6 +58,7 @@ export async function startCluster(config: PlatformConfig, roles: ReadonlySet<Ro
   if (!app) {
     const ops = new OpenAPIHono<ApiEnv>();
     registerHealthRoute(ops, health);
+    registerLivenessRoute(ops);
     ops.get('/metrics', async (c) => {
       c.header('content-type', ctx.metrics.registry.contentType);
       return c.body(await ctx.metrics.registry.metrics());

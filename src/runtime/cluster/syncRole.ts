@@ -5,7 +5,7 @@ import { AlertHub } from '../alertHub.js';
 import { SyncLoop } from '../syncLoop.js';
 import { WebhookSender } from '../webhookSender.js';
 import type { ClusterContext } from './clusterContext.js';
-import type { RoleHandle } from './roleHandle.js';
+import type { ComponentHealth, RoleHandle } from './roleHandle.js';
 import { runAsSingleton } from './singleton.js';
 
 const ALERT_RETENTION_MS = 7 * 86_400_000;
@@ -88,7 +88,7 @@ export async function startSyncRole(ctx: ClusterContext): Promise<RoleHandle> {
   }
 
   return {
-    health: async () => {
+    health: async (): Promise<ComponentHealth> => {
       if (!lead.isLeader() || !sync || !dispatcher) return { sync: { status: 'ok', role: 'standby' } };
       const lag = await sync.lag();
       const pendingAlerts = await dispatcher.pending();

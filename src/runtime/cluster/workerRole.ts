@@ -28,12 +28,21 @@ export async function startWorkerRole(ctx: ClusterContext): Promise<RoleHandle> 
   await leases.start();
   await worker.start();
   let backlog = 0;
-  const backlogTimer = setInterval(() => void worker.backlog().then((n) => metrics.busBacklog.set((backlog = n))).catch(() => undefined), 1000);
+  let busLagMs = 0;
+  // Once a second, not every 100 ms as embedded: the bus lag costs a request per partition.
+  const backlogTimer = setInterval(() => {
+    void worker.backlog().then((n) => metrics.busBacklog.set((backlog = n))).catch(() => undefined);
+    // Over every partition, from the cursors all workers committed: the cluster's bus lag.
+    void store.cursors().then((cursors) => bus.oldestUnconsumedAtMs(cursors)).then((oldest) => {
+      busLagMs = oldest === null ? 0 : Math.max(0, Date.now() - oldest);
+      metrics.busLagSeconds.set(busLagMs / 1000);
+    }).catch(() => undefined);
+  }, 1000);
   backlogTimer.unref();
   const stopWatchdog = startLiveTripWatchdog(bus, worker, config.liveTimeoutS * 1000, () => backlog > config.maxBusBacklog);
   return {
     health: async () => ({
-      worker: { status: 'ok', ownedPartitions: [...leases.owned()], backlogMessages: backlog },
+      worker: { status: backlog <= config.maxBusBacklog ? 'ok' : 'degraded', ownedPartitions: [...leases.owned()], backlogMessages: backlog, busLagMs },
     }),
     stop: async () => {
       clearInterval(backlogTimer);
