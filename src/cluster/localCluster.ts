@@ -65,18 +65,18 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
   const services: Record<'postgres' | 'nats' | 'mosquitto', LocalService> = {
     postgres: await startPostgres({ dir: join(options.dir, 'postgres'), port: secrets.ports.postgres, fast: options.fast ?? false }),
     nats: await startNats({ dir: join(options.dir, 'nats'), port: secrets.ports.nats }),
-    mosquitto: await startMosquitto({ dir: join(options.dir, 'mosquitto'), port: secrets.ports.mosquitto, adminUser: 'tripline-admin', adminPassword: secrets.mqttAdminPassword }),
+    mosquitto: await startMosquitto({ dir: join(options.dir, 'mosquitto'), port: secrets.ports.mosquitto, adminUser: 'tripline:admin', adminPassword: secrets.mqttAdminPassword }),
   };
   const starters = {
     postgres: () => startPostgres({ dir: join(options.dir, 'postgres'), port: secrets.ports.postgres, fast: options.fast ?? false }),
     nats: () => startNats({ dir: join(options.dir, 'nats'), port: secrets.ports.nats }),
-    mosquitto: () => startMosquitto({ dir: join(options.dir, 'mosquitto'), port: secrets.ports.mosquitto, adminUser: 'tripline-admin', adminPassword: secrets.mqttAdminPassword }),
+    mosquitto: () => startMosquitto({ dir: join(options.dir, 'mosquitto'), port: secrets.ports.mosquitto, adminUser: 'tripline:admin', adminPassword: secrets.mqttAdminPassword }),
   };
   const env: Record<string, string> = {
     TRIPLINE_MQTT_URL: `mqtt://127.0.0.1:${secrets.ports.mosquitto}`,
-    TRIPLINE_MQTT_ADMIN_USER: 'tripline-admin',
+    TRIPLINE_MQTT_ADMIN_USER: 'tripline:admin',
     TRIPLINE_MQTT_ADMIN_PASSWORD: secrets.mqttAdminPassword,
-    TRIPLINE_MQTT_INGEST_USER: 'tripline-ingest',
+    TRIPLINE_MQTT_INGEST_USER: 'tripline:ingest',
     TRIPLINE_MQTT_INGEST_PASSWORD: secrets.mqttIngestPassword,
     TRIPLINE_NATS_URL: services.nats.url,
     TRIPLINE_DATABASE_URL: createDatabase(services.postgres, 'tripline'),

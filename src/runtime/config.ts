@@ -41,7 +41,7 @@ export const SETTINGS = {
   defaultTenant: { env: 'TRIPLINE_DEFAULT_TENANT', default: 'demo', help: 'tenant of devices not in the registry' },
   logLevel: { env: 'TRIPLINE_LOG_LEVEL', default: 'info', help: 'pino log level' },
   mqttUrl: { env: 'TRIPLINE_MQTT_URL', default: '', help: 'cluster mode: an external MQTT 5 broker (e.g. mqtt://mosquitto:1883); empty: the embedded broker' },
-  mqttIngestUser: { env: 'TRIPLINE_MQTT_INGEST_USER', default: 'tripline-ingest', help: "cluster mode: tripline's own account on the broker (shared-subscription ingest, alert downlink)" },
+  mqttIngestUser: { env: 'TRIPLINE_MQTT_INGEST_USER', default: 'tripline:ingest', help: "cluster mode: tripline's own account on the broker (shared-subscription ingest, alert downlink)" },
   mqttIngestPassword: { env: 'TRIPLINE_MQTT_INGEST_PASSWORD', default: '', help: 'password of that account' },
   mqttAdminUser: { env: 'TRIPLINE_MQTT_ADMIN_USER', default: '', help: "cluster mode: the broker's dynamic-security admin, to keep device accounts in step with the registry; empty: manage broker accounts yourself" },
   mqttAdminPassword: { env: 'TRIPLINE_MQTT_ADMIN_PASSWORD', default: '', help: 'password of that admin' },

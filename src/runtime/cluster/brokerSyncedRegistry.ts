@@ -1,4 +1,4 @@
-import type { DeviceCredentials, DeviceRecord, DeviceRegistry, NewDevice, VerifyOutcome } from '../../ports/deviceRegistry.js';
+import { DeviceExistsError, type DeviceCredentials, type DeviceRecord, type DeviceRegistry, type NewDevice, type VerifyOutcome } from '../../ports/deviceRegistry.js';
 
 /** What keeps an external broker's accounts in step with the registry (Mosquitto's dynamic security, for one). */
 export interface BrokerAccounts {
@@ -13,9 +13,12 @@ export interface BrokerAccounts {
  * rotating the device pushes it again (`reconcile` also runs on every revocation it sees).
  */
 export class BrokerSyncedRegistry implements DeviceRegistry {
-  constructor(private readonly registry: DeviceRegistry, private readonly accounts: BrokerAccounts) {}
+  /** `reserved`: the broker's own accounts (its admin, tripline's ingest): taken, never devices. */
+  constructor(private readonly registry: DeviceRegistry, private readonly accounts: BrokerAccounts, private readonly reserved: ReadonlySet<string> = new Set()) {}
 
   async add(device: NewDevice): Promise<DeviceCredentials> {
+    // Refused before the registry is written: a device the broker would refuse must not half-exist.
+    if (this.reserved.has(device.deviceId)) throw new DeviceExistsError(device.deviceId);
     const credentials = await this.registry.add(device);
     await this.accounts.provision(credentials);
     return credentials;

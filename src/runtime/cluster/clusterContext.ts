@@ -91,7 +91,7 @@ export class ClusterContext {
     const url = required(this.config, 'databaseUrl', 'the device registry');
     const registry = await this.once('registry', () => openPgDeviceRegistry(url, { scryptLog2N: this.config.secretHashCost }), (r) => r.close());
     const accounts = await this.brokerAccounts();
-    return accounts ? new BrokerSyncedRegistry(registry, accounts.accounts) : registry;
+    return accounts ? new BrokerSyncedRegistry(registry, accounts.accounts, new Set([this.config.mqttIngestUser, this.config.mqttAdminUser!])) : registry;
   }
 
   /** Null when no broker admin is configured (accounts are then managed outside tripline). */
