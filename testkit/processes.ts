@@ -1,32 +1,13 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { createServer, connect } from 'node:net';
+import { waitForTcp } from '../src/cluster/services/waitForTcp.js';
 import { fileURLToPath } from 'node:url';
 
 export const CLI = fileURLToPath(new URL('../../bin/tripline.js', import.meta.url));
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
+export { freePort } from '../src/cluster/services/freePort.js';
 
-export async function waitForPort(port: number, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const open = await new Promise<boolean>((resolve) => {
-      const socket = connect(port, '127.0.0.1', () => (socket.destroy(), resolve(true)));
-      socket.once('error', () => resolve(false));
-    });
-    if (open) return;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`port ${port} did not open within ${timeoutMs} ms`);
+export function waitForPort(port: number, timeoutMs = 20_000): Promise<void> {
+  return waitForTcp(port, timeoutMs);
 }
 
 /** Runs `tripline start` in its own process, as a user would. */

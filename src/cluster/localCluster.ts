@@ -1,11 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import type { Role } from '../runtime/cluster/roles.js';
+import { freePort } from './services/freePort.js';
 import { startMosquitto } from './services/mosquitto.js';
 import { startNats } from './services/nats.js';
 import { createDatabase, startPostgres } from './services/postgres.js';
@@ -144,18 +144,6 @@ async function loadSecrets(file: string): Promise<Secrets> {
   };
   writeFileSync(file, JSON.stringify(secrets, null, 2), { mode: 0o600 });
   return secrets;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /** Until the process answers /healthz (ready or not: its roles report their own state), or dies. */
