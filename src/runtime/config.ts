@@ -48,6 +48,8 @@ export const SETTINGS = {
   natsUrl: { env: 'TRIPLINE_NATS_URL', default: '', help: 'cluster mode: NATS JetStream for the bus (e.g. nats://nats:4222); empty: the embedded SQLite bus' },
   databaseUrl: { env: 'TRIPLINE_DATABASE_URL', default: '', help: 'cluster mode: PostgreSQL for the write store, device registry and alert store; empty: SQLite files' },
   searchDatabaseUrl: { env: 'TRIPLINE_SEARCH_DATABASE_URL', default: '', help: 'cluster mode: PostgreSQL with PostGIS for the search store (may be the same server, another database)' },
+  natsReplicas: { env: 'TRIPLINE_NATS_REPLICAS', default: '1', help: 'cluster mode: replicas of the bus stream and the lease bucket (3 on a 3-server NATS cluster: an append is then acknowledged once a majority holds it)' },
+  databasePoolSize: { env: 'TRIPLINE_DATABASE_POOL_SIZE', default: '10', help: 'cluster mode: PostgreSQL connections per store per process (write, search, alerts; the registry takes up to 4): size max_connections for processes x stores x this' },
   leaseTtlS: { env: 'TRIPLINE_LEASE_TTL_S', default: '10', help: "cluster mode: a dead worker's partitions move to the others within this" },
   instanceId: { env: 'TRIPLINE_INSTANCE_ID', default: '', help: 'cluster mode: a stable name for this process (its MQTT client id and lease holder name); empty: hostname and pid' },
   traceSampleRatio: { env: 'TRIPLINE_TRACE_SAMPLE_RATIO', default: '1', help: 'share of new traces (one per MQTT message) recorded, 0–1; a device traceparent marked sampled is always followed' },
@@ -112,6 +114,8 @@ const schema = z.object({
   natsUrl: optionalUrl(['nats:', 'tls:']),
   databaseUrl: optionalUrl(['postgres:', 'postgresql:']),
   searchDatabaseUrl: optionalUrl(['postgres:', 'postgresql:']),
+  natsReplicas: z.coerce.number().int().min(1).max(5),
+  databasePoolSize: z.coerce.number().int().min(1).max(100),
   leaseTtlS: z.coerce.number().min(1).max(300),
   instanceId: z.string().regex(/^[A-Za-z0-9_-]*$/, 'letters, digits, dash, underscore').transform((value) => value || null),
 }).superRefine((config, context) => {

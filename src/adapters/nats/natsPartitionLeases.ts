@@ -14,6 +14,8 @@ export type NatsPartitionLeasesOptions = NatsEndpoint & {
   partitionCount: number;
   /** A lease not renewed for this long expires, and its partition goes to another worker. */
   ttlMs: number;
+  /** Bucket replicas: 1 on a single server, 3 on a cluster. */
+  replicas?: number;
 };
 
 interface Lease {
@@ -74,7 +76,7 @@ export class NatsPartitionLeases implements PartitionLeases {
   async start(): Promise<void> {
     const connection = await openConnection(this.options, `tripline-leases-${this.options.workerId}`);
     try {
-      const kv = await new Kvm(connection.nc).create(this.bucket, { ttl: this.options.ttlMs, history: 1 });
+      const kv = await new Kvm(connection.nc).create(this.bucket, { ttl: this.options.ttlMs, history: 1, replicas: this.options.replicas ?? 1 });
       const ttlMs = (await kv.status()).ttl;
       if (ttlMs !== this.options.ttlMs) throw new Error(`lease bucket ${this.bucket} has a TTL of ${ttlMs} ms, not ${this.options.ttlMs}: every worker must use the same`);
       this.kv = kv;

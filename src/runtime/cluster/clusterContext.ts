@@ -65,25 +65,25 @@ export class ClusterContext {
   async bus(): Promise<NatsBus> {
     const connection = await this.nats();
     return this.once('bus', () => openNatsBus({
-      connection, partitionCount: this.config.partitions, retentionMs: this.config.busRetentionS * 1000, duplicateWindowMs: 120_000,
+      connection, partitionCount: this.config.partitions, retentionMs: this.config.busRetentionS * 1000, duplicateWindowMs: 120_000, replicas: this.config.natsReplicas,
       onInvalidRecord: (partition, offset) => this.logger.warn({ partition, offset }, 'bus record that is not a tripline message skipped'),
     }), (bus) => bus.close());
   }
 
   writeStore(): Promise<PgWriteStore> {
     const url = required(this.config, 'databaseUrl', 'the write store');
-    return this.once('writeStore', () => openPgWriteStore(url), (store) => store.close());
+    return this.once('writeStore', () => openPgWriteStore(url, { poolSize: this.config.databasePoolSize }), (store) => store.close());
   }
 
   searchIndex(): Promise<PgSearchIndex> {
     const url = required(this.config, 'searchDatabaseUrl', 'the search store');
-    return this.once('searchIndex', () => openPgSearchIndex(url), (index) => index.close());
+    return this.once('searchIndex', () => openPgSearchIndex(url, { poolSize: this.config.databasePoolSize }), (index) => index.close());
   }
 
   alertStore(): Promise<AlertStore> {
     const url = required(this.config, 'databaseUrl', 'the alert store');
     // A claim outlives the longest try, so a crashed sender's deliveries wait at most this long.
-    return this.once('alertStore', () => openPgAlertStore(url, { claimMs: 2 * this.config.webhookTimeoutMs + 10_000 }), (store) => store.close());
+    return this.once('alertStore', () => openPgAlertStore(url, { claimMs: 2 * this.config.webhookTimeoutMs + 10_000, maxConnections: this.config.databasePoolSize }), (store) => store.close());
   }
 
   /** The shared registry; with a broker admin configured, one that keeps the broker's accounts in step. */

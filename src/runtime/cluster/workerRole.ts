@@ -14,7 +14,7 @@ export async function startWorkerRole(ctx: ClusterContext): Promise<RoleHandle> 
   const { config, metrics, logger, tracing } = ctx;
   const [bus, store, signals, connection] = await Promise.all([ctx.bus(), ctx.writeStore(), ctx.signals(), ctx.nats()]);
   const context = await createTripContext(config.osmExtract ? { osmExtract: config.osmExtract } : {});
-  const leases = new NatsPartitionLeases({ connection, workerId: ctx.instanceId, partitionCount: config.partitions, ttlMs: config.leaseTtlS * 1000 });
+  const leases = new NatsPartitionLeases({ connection, workerId: ctx.instanceId, partitionCount: config.partitions, ttlMs: config.leaseTtlS * 1000, replicas: config.natsReplicas });
   const worker = new TripWorker({
     bus, store, config: config.pipeline, context, metrics, logger, batchSize: 200, tracing,
     ownedPartitions: () => leases.owned(),
