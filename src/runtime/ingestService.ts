@@ -77,7 +77,9 @@ export function createIngestService(options: IngestServiceOptions) {
     }
     span.setAttribute('tripline.points', outcome.message.points.length);
     try {
-      while (options.backlog() > options.maxBusBacklog) await sleep(50);
+      // A message whose connection is gone will be delivered again: stop waiting for it.
+      while (options.backlog() > options.maxBusBacklog && input.connected()) await sleep(50);
+      if (!input.connected()) throw new Error('connection closed while the bus was full');
       const append = options.tracing.start('bus.append', trace.setSpan(otelContext.active(), span), {
         [TENANT_ATTRIBUTE]: identity.tenantId,
         'tripline.device_id': identity.deviceId,

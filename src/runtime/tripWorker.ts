@@ -45,6 +45,8 @@ export class TripWorker extends BackgroundLoop {
   private startedAtMs = Date.now();
   /** Per partition, the bus head at the last read that found nothing newer: empty partitions are not "behind". */
   private caughtUpTo = new Map<number, number>();
+  /** Partitions whose cursor and states are being read from the store. */
+  private readonly reloading = new Set<number>();
 
   constructor(private readonly options: TripWorkerOptions) {
     super();
@@ -74,9 +76,14 @@ export class TripWorker extends BackgroundLoop {
 
   private async reload(partitions: ReadonlySet<number>): Promise<void> {
     this.forget(partitions);
-    for (const [partition, offset] of await this.options.store.cursors()) if (partitions.has(partition)) this.cursors.set(partition, offset);
-    for (const state of await this.options.store.openTripStates()) {
-      if (partitions.has(partitionOf(state.deviceId, this.options.bus.partitionCount))) this.states.set(state.deviceId, state);
+    for (const partition of partitions) this.reloading.add(partition);
+    try {
+      for (const [partition, offset] of await this.options.store.cursors()) if (partitions.has(partition)) this.cursors.set(partition, offset);
+      for (const state of await this.options.store.openTripStates()) {
+        if (partitions.has(partitionOf(state.deviceId, this.options.bus.partitionCount))) this.states.set(state.deviceId, state);
+      }
+    } finally {
+      for (const partition of partitions) this.reloading.delete(partition);
     }
   }
 
@@ -153,6 +160,8 @@ export class TripWorker extends BackgroundLoop {
     let consumedPoints = 0;
     let processed = 0;
     for (const partition of this.owned()) {
+      // Being reloaded after a lease move: its cursor is not known yet (reading from 0 would redo it all).
+      if (this.reloading.has(partition)) continue;
       const fromOffset = this.cursors.get(partition) ?? 0;
       let records = await bus.read(partition, fromOffset, batchSize);
       if (records.length === 0) {
@@ -187,12 +196,17 @@ export class TripWorker extends BackgroundLoop {
     const now = Date.now();
     let tripChanges = 0;
     let alerts = 0;
+    // A partition lost during this pass was committed (nobody had moved it on), but is no longer
+    // this worker's to remember: its new owner reloads it from the store.
+    const owned = new Set(this.owned());
     for (const { effects, filtered, enrichmentFailures, pointsAccepted } of outcomes) {
-      this.cursors.set(effects.partition, effects.offset);
-      for (const state of effects.states) {
-        // Only devices with an open trip stay cached, so memory follows the trips driving now.
-        if (state.trip) this.states.set(state.deviceId, state);
-        else this.states.delete(state.deviceId);
+      if (owned.has(effects.partition)) {
+        this.cursors.set(effects.partition, effects.offset);
+        for (const state of effects.states) {
+          // Only devices with an open trip stay cached, so memory follows the trips driving now.
+          if (state.trip) this.states.set(state.deviceId, state);
+          else this.states.delete(state.deviceId);
+        }
       }
       metrics.pointsStored.inc(pointsAccepted);
       for (const [reason, n] of Object.entries(filtered)) metrics.pointsFiltered.inc({ reason }, n);

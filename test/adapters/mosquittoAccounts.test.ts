@@ -3,7 +3,7 @@ import { after, before, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { IClientOptions, MqttClient } from 'mqtt';
 import type { SqliteDeviceRegistry } from '../../src/adapters/embedded/sqliteDeviceRegistry.js';
-import type { MosquittoAccounts } from '../../src/adapters/mqtt/mosquittoAccounts.js';
+import { BrokerAccountTakenError, type MosquittoAccounts } from '../../src/adapters/mqtt/mosquittoAccounts.js';
 import { startMqttIngest, type MqttIngest } from '../../src/adapters/mqtt/mqttIngestClient.js';
 import type { PublishInput } from '../../src/adapters/mqtt/aedesBroker.js';
 import type { DeviceCredentials } from '../../src/ports/deviceRegistry.js';
@@ -220,4 +220,18 @@ test('reserved and malformed names never become device accounts; bootstrap again
   await sleep(300);
   assert.equal(ingest.connectedCount(), connectedBefore, 'the ingest sessions were not kicked');
   (await connected(as(alice))).end(true);
+});
+
+test("a broker account that is not a device's (an operator's) is never re-passworded or deleted by a device of its name", { skip }, async () => {
+  // An account made on the broker by someone else, with a name that fits the device id rule.
+  const [made] = await broker.dynsec.execute([{ command: 'createClient', username: 'telegraf', password: 'operator-secret' }]);
+  assert.equal(made!.error, undefined);
+  const credentials = await registry.add({ deviceId: 'telegraf', tenantId: 't1', vehicleId: 'veh-telegraf' });
+  await assert.rejects(accounts.provision(credentials), BrokerAccountTakenError);
+  assert.equal((await attempt(broker.url, { clientId: 'operator-box', username: 'telegraf', password: credentials.password })).ok, false, "the tenant's secret does not open it");
+  const revoked = await registry.revoke(null, 'telegraf');
+  assert.equal(await accounts.reconcile([revoked!]), 0, 'a revocation does not delete it either');
+  const operator = await attempt(broker.url, { clientId: 'operator-box', username: 'telegraf', password: 'operator-secret' });
+  assert.ok(operator.ok, 'the operator still signs in with its own password');
+  operator.client.end(true);
 });

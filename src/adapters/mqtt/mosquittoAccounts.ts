@@ -89,9 +89,15 @@ export function createMosquittoAccounts(options: MosquittoAccountsOptions): Mosq
       ]);
       expectOk([created!], ['Role already exists']);
       if (client!.error === 'Client already exists') {
-        // A rotation (the client has its role: createClient with a missing role creates nothing).
-        // The new password kicks the live session: dynsec keeps one password, so the registry's
-        // overlap, during which the old secret still works, does not exist on the broker.
+        // Ours only if its role was there before: tripline creates the role with the account.
+        // A new role beside an existing account means the account is someone else's (an operator's,
+        // a bridge's): never re-password it, or a tenant could take it over by naming a device after it.
+        if (created!.error === undefined) {
+          expectOk(await dynsec.execute([{ command: 'deleteRole', rolename: role }]), ['Role not found']);
+          throw new BrokerAccountTakenError(deviceId);
+        }
+        // A rotation. The new password kicks the live session: dynsec keeps one password, so the
+        // registry's overlap, during which the old secret still works, does not exist on the broker.
         expectOk(await dynsec.execute([{ command: 'setClientPassword', username, password }]));
       } else {
         expectOk([client!]);
@@ -109,11 +115,26 @@ export function createMosquittoAccounts(options: MosquittoAccountsOptions): Mosq
       const revoked = records.filter((record) => record.revokedAtMs !== null && ID_PATTERN.test(record.deviceId) && !reserved.has(record.deviceId));
       let removed = 0;
       for (let i = 0; i < revoked.length; i += BATCH) {
-        const outcomes = await dynsec.execute(revoked.slice(i, i + BATCH).flatMap((record) => remove(record.deviceId)));
-        expectOk(outcomes, ['Client not found', 'Role not found']);
-        removed += outcomes.filter((outcome) => outcome.command === 'deleteClient' && outcome.error === undefined).length;
+        const batch = revoked.slice(i, i + BATCH);
+        // The role first: only a device tripline provisioned has one, so an account of the same
+        // name that is not a device's (an operator's) is never deleted.
+        const roles = await dynsec.execute(batch.map((record) => ({ command: 'deleteRole', rolename: deviceRole(record.deviceId) }) as DynsecCommand));
+        expectOk(roles, ['Role not found']);
+        const ours = batch.filter((_, k) => roles[k]!.error === undefined);
+        if (ours.length === 0) continue;
+        const outcomes = await dynsec.execute(ours.map((record) => ({ command: 'deleteClient', username: record.deviceId }) as DynsecCommand));
+        expectOk(outcomes, ['Client not found']);
+        removed += outcomes.filter((outcome) => outcome.error === undefined).length;
       }
       return removed;
     },
   };
+}
+
+/** A broker account of that name exists and is not a tripline device's. */
+export class BrokerAccountTakenError extends Error {
+  constructor(readonly deviceId: string) {
+    super(`the broker already has an account named ${deviceId} that is not a tripline device`);
+    this.name = 'BrokerAccountTakenError';
+  }
 }

@@ -89,14 +89,31 @@ export class NatsBus implements EventBus {
   }
 
   async oldestUnconsumedAtMs(cursors: ReadonlyMap<number, number>): Promise<number | null> {
-    await this.connection.connected(RECONNECT_WAIT_MS);
-    const firsts = await Promise.all(Array.from({ length: this.partitionCount }, (_, partition) =>
-      this.jsm.direct.getMessage(this.stream, { seq: (cursors.get(partition) ?? 0) + 1, next_by_subj: this.subjects.partition(partition) })));
     let oldest: number | null = null;
-    for (const first of firsts) {
+    for (const first of await this.firstsAfter(cursors)) {
       if (first && (oldest === null || first.time.getTime() < oldest)) oldest = first.time.getTime();
     }
     return oldest;
+  }
+
+  /**
+   * Messages waiting, over all partitions: from the earliest one past its partition's cursor to
+   * the head (an upper bound, like the embedded bus's). A partition with nothing past its cursor
+   * (no devices, or parked ones) is not behind, however old its cursor.
+   */
+  async backlog(cursors: ReadonlyMap<number, number>): Promise<number> {
+    let earliest: number | null = null;
+    for (const first of await this.firstsAfter(cursors)) {
+      if (first && (earliest === null || first.seq < earliest)) earliest = first.seq;
+    }
+    return earliest === null ? 0 : (await this.head()) - earliest + 1;
+  }
+
+  /** Per partition, the first message past its cursor, or null: one direct get each. */
+  private async firstsAfter(cursors: ReadonlyMap<number, number>) {
+    await this.connection.connected(RECONNECT_WAIT_MS);
+    return Promise.all(Array.from({ length: this.partitionCount }, (_, partition) =>
+      this.jsm.direct.getMessage(this.stream, { seq: (cursors.get(partition) ?? 0) + 1, next_by_subj: this.subjects.partition(partition) })));
   }
 
   /**

@@ -33,7 +33,7 @@ export async function writeChanges(client: PoolClient, t: SearchTables, changes:
     }
   }
   await client.query(
-    `INSERT INTO ${t.position} (id, seq, written_at_ms) VALUES (1, $1, $2) ON CONFLICT (id) DO UPDATE SET seq = EXCLUDED.seq, written_at_ms = EXCLUDED.written_at_ms`,
+    `INSERT INTO ${t.position} (id, seq, written_at_ms) VALUES (1, $1, $2) ON CONFLICT (id) DO UPDATE SET seq = GREATEST(${t.position}.seq, EXCLUDED.seq), written_at_ms = EXCLUDED.written_at_ms`,
     [last.seq, last.writtenAtMs],
   );
 }

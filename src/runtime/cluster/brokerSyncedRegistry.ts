@@ -1,3 +1,4 @@
+import { BrokerAccountTakenError } from '../../adapters/mqtt/mosquittoAccounts.js';
 import { DeviceExistsError, type DeviceCredentials, type DeviceRecord, type DeviceRegistry, type NewDevice, type VerifyOutcome } from '../../ports/deviceRegistry.js';
 
 /** What keeps an external broker's accounts in step with the registry (Mosquitto's dynamic security, for one). */
@@ -20,7 +21,14 @@ export class BrokerSyncedRegistry implements DeviceRegistry {
     // Refused before the registry is written: a device the broker would refuse must not half-exist.
     if (this.reserved.has(device.deviceId)) throw new DeviceExistsError(device.deviceId);
     const credentials = await this.registry.add(device);
-    await this.accounts.provision(credentials);
+    try {
+      await this.accounts.provision(credentials);
+    } catch (error) {
+      if (!(error instanceof BrokerAccountTakenError)) throw error;
+      // The name belongs to another broker account: this device can never sign in, so it goes for good.
+      await this.registry.revoke(null, device.deviceId);
+      throw new DeviceExistsError(device.deviceId);
+    }
     return credentials;
   }
 

@@ -86,10 +86,15 @@ export class ClusterContext {
     return this.once('alertStore', () => openPgAlertStore(url, { claimMs: 2 * this.config.webhookTimeoutMs + 10_000, maxConnections: this.config.databasePoolSize }), (store) => store.close());
   }
 
+  /** The shared registry, as it is: for reading identities (ingest needs no broker admin). */
+  plainRegistry(): Promise<DeviceRegistry> {
+    const url = required(this.config, 'databaseUrl', 'the device registry');
+    return this.once('registry', () => openPgDeviceRegistry(url, { scryptLog2N: this.config.secretHashCost }), (r) => r.close());
+  }
+
   /** The shared registry; with a broker admin configured, one that keeps the broker's accounts in step. */
   async registry(): Promise<DeviceRegistry> {
-    const url = required(this.config, 'databaseUrl', 'the device registry');
-    const registry = await this.once('registry', () => openPgDeviceRegistry(url, { scryptLog2N: this.config.secretHashCost }), (r) => r.close());
+    const registry = await this.plainRegistry();
     const accounts = await this.brokerAccounts();
     return accounts ? new BrokerSyncedRegistry(registry, accounts.accounts, new Set([this.config.mqttIngestUser, this.config.mqttAdminUser!])) : registry;
   }
@@ -98,9 +103,8 @@ export class ClusterContext {
   async brokerAccounts(): Promise<OpenedBrokerAccounts | null> {
     if (!this.config.mqttAdminUser) return null;
     const url = required(this.config, 'mqttUrl', 'keeping broker accounts in step');
-    const registryUrl = required(this.config, 'databaseUrl', 'the device registry');
-    const registry = await this.once('registry', () => openPgDeviceRegistry(registryUrl, { scryptLog2N: this.config.secretHashCost }), (r) => r.close());
-    return this.once('brokerAccounts', () => openBrokerAccounts(this.config, url, registry, `${this.instanceId}-admin`), (opened) => opened.close());
+    const registry = await this.plainRegistry();
+    return this.once('brokerAccounts', () => openBrokerAccounts(this.config, url, registry, `tripline:${this.instanceId}:admin`), (opened) => opened.close());
   }
 
   async close(): Promise<void> {

@@ -16,14 +16,11 @@ export async function startIngestRole(ctx: ClusterContext): Promise<RoleHandle> 
   if (!config.mqttIngestPassword) throw new Error('cluster mode: the ingest role needs TRIPLINE_MQTT_INGEST_PASSWORD');
   const bus = await ctx.bus();
   const store = await ctx.writeStore();
-  const identities = new RegistryIdentities(await ctx.registry(), logger);
+  const identities = new RegistryIdentities(await ctx.plainRegistry(), logger);
   // Back-pressure as in the embedded platform: past the backlog limit, acknowledgements wait.
   let backlog = 0;
   const measure = async (): Promise<void> => {
-    const [head, cursors] = await Promise.all([bus.head(), store.cursors()]);
-    let slowest = head;
-    for (let partition = 0; partition < bus.partitionCount; partition++) slowest = Math.min(slowest, cursors.get(partition) ?? 0);
-    backlog = head - slowest;
+    backlog = await bus.backlog(await store.cursors());
     metrics.busBacklog.set(backlog);
   };
   const backlogTimer = setInterval(() => void measure().catch((error: unknown) => logger.warn({ err: error }, 'bus backlog check failed')), 1000);
@@ -43,7 +40,8 @@ export async function startIngestRole(ctx: ClusterContext): Promise<RoleHandle> 
     url: config.mqttUrl,
     username: config.mqttIngestUser,
     password: config.mqttIngestPassword,
-    clientId: `tripline-${ctx.instanceId}`,
+    // Outside the device id rule, so no device can sign in under (and take over) an ingest session.
+    clientId: `tripline:${ctx.instanceId}`,
     lookup: (deviceId) => identities.get(deviceId),
     onPublish,
     onRejected: (reason) => {

@@ -2,6 +2,9 @@ import type { Logger } from 'pino';
 import pg from 'pg';
 import { setTimeout as sleep } from 'node:timers/promises';
 
+const HEARTBEAT_MS = 2_000;
+const HEARTBEAT_TIMEOUT_MS = 3_000;
+
 /**
  * Runs `work` in one process of the cluster at a time: the holder of a PostgreSQL session
  * advisory lock. Others wait and take over when the holder's session ends (it stopped, crashed,
@@ -25,7 +28,9 @@ export function runAsSingleton(options: {
   const loop = async (): Promise<void> => {
     while (!closed) {
       try {
-        client = new pg.Client({ connectionString: options.url });
+        // Keepalives and a heartbeat: a dead network must end the lead in seconds (PostgreSQL keeps
+        // a silent session, and its lock, until its own keepalive gives up, by default hours).
+        client = new pg.Client({ connectionString: options.url, keepAlive: true, keepAliveInitialDelayMillis: 5_000, query_timeout: HEARTBEAT_TIMEOUT_MS });
         const ended = new Promise<void>((resolve) => {
           client!.once('end', () => resolve());
           // Every error, not just the first: an unhandled 'error' event would end the process.
@@ -42,8 +47,15 @@ export function runAsSingleton(options: {
         if (!closed) {
           leader = true;
           options.logger.info({ singleton: options.name }, 'took the lead');
+          await client.query(`SET tcp_keepalives_idle = 5; SET tcp_keepalives_interval = 2; SET tcp_keepalives_count = 3`);
           await options.start();
+          const session = client;
+          // A heartbeat that fails or stalls ends the session, and with it the lead.
+          const heartbeat = setInterval(() => {
+            session.query('SELECT 1').catch(() => void session.end().catch(() => undefined));
+          }, HEARTBEAT_MS);
           await ended;
+          clearInterval(heartbeat);
           leader = false;
           await options.stop();
           if (!closed) options.logger.warn({ singleton: options.name }, 'lost the lead (database session ended); will try again');

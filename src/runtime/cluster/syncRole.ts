@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import mqtt from 'mqtt';
 import { DEFAULT_RETRY_POLICY } from '../../domain/alerts/retryPolicy.js';
 import { AlertDispatcher } from '../alertDispatcher.js';
@@ -9,6 +10,7 @@ import type { ComponentHealth, RoleHandle } from './roleHandle.js';
 import { runAsSingleton } from './singleton.js';
 
 const ALERT_RETENTION_MS = 7 * 86_400_000;
+const DOWNLINK_TIMEOUT_MS = 3_000;
 const DELIVERY_RETENTION_MS = 30 * 86_400_000;
 
 /**
@@ -23,7 +25,7 @@ export async function startSyncRole(ctx: ClusterContext): Promise<RoleHandle> {
   const brokerAccounts = await ctx.brokerAccounts();
   const registry = await ctx.registry();
   const downlink = config.mqttUrl && config.mqttIngestPassword
-    ? mqtt.connect(config.mqttUrl, { protocolVersion: 5, clientId: `tripline-${ctx.instanceId}-alerts`, username: config.mqttIngestUser, password: config.mqttIngestPassword, reconnectPeriod: 1000 })
+    ? mqtt.connect(config.mqttUrl, { protocolVersion: 5, clientId: `tripline:${ctx.instanceId}:alerts`, username: config.mqttIngestUser, password: config.mqttIngestPassword, reconnectPeriod: 1000 })
     : null;
   downlink?.on('error', (error) => logger.warn({ err: error.message }, 'alert downlink connection error'));
 
@@ -46,9 +48,15 @@ export async function startSyncRole(ctx: ClusterContext): Promise<RoleHandle> {
       const webhooks = sender;
       dispatcher = new AlertDispatcher({
         feed: store, store: alerts, hub: new AlertHub(), metrics, logger, tracing,
+        // Best effort, and never in the way of webhooks: a broker that is down fails the send at
+        // once (mqtt.js would otherwise hold it until a reconnect), a slow one after 3 s.
         downlink: async (deviceId, payload) => {
           if (!downlink) return;
-          await downlink.publishAsync(`tripline/${deviceId}/alerts`, payload, { qos: 1 });
+          if (!downlink.connected) throw new Error('not connected to the broker');
+          await Promise.race([
+            downlink.publishAsync(`tripline/${deviceId}/alerts`, payload, { qos: 1 }),
+            sleep(DOWNLINK_TIMEOUT_MS).then(() => Promise.reject(new Error(`no PUBACK within ${DOWNLINK_TIMEOUT_MS} ms`))),
+          ]);
         },
         onEnqueued: () => webhooks.kick(),
       });
@@ -80,9 +88,10 @@ export async function startSyncRole(ctx: ClusterContext): Promise<RoleHandle> {
     return setInterval(() => {
       polling = polling.then(async () => {
         const changed = await registry.changedSince(revision);
-        for (const record of changed) revision = Math.max(revision, record.revision);
         const revoked = changed.filter((record) => record.revokedAtMs !== null);
         if (revoked.length > 0) await brokerAccounts!.accounts.reconcile(revoked);
+        // Only once the broker has them: a failed reconcile is tried again on the next poll.
+        for (const record of changed) revision = Math.max(revision, record.revision);
       }).catch((error: unknown) => logger.warn({ err: error }, 'broker account reconcile failed'));
     }, 1000);
   }
