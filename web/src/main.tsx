@@ -165,4 +165,7 @@ function AlertToasts() {
   );
 }
 
-render(<App />, document.getElementById('app')!);
+const root = document.getElementById('app')!;
+// The "Loading…" placeholder is plain HTML, not Preact's: clear it first.
+root.textContent = '';
+render(<App />, root);

@@ -23,6 +23,10 @@ export interface ChartProps {
   height?: number;
   /** Short text summary for screen readers (the latest or the mean, say). */
   summary?: string;
+  /** The x axis spans at least this much (a single point otherwise gets an axis of years). */
+  minSpan?: number;
+  /** The x axis spans exactly this, e.g. the window a scorecard covers. */
+  xRange?: [number, number];
 }
 
 const format = (value: number | null | undefined): string => (value === null || value === undefined || !Number.isFinite(value) ? '–' : Number(value.toFixed(2)).toLocaleString());
@@ -31,9 +35,11 @@ const format = (value: number | null | undefined): string => (value === null || 
  * A uPlot chart in a figure: the canvas is hidden from assistive technology, which gets the
  * caption, a summary and the same numbers as a table (behind a disclosure, also for sighted users).
  */
-export function Chart({ title, x, series, unit, time = false, formatX, height = 200, summary }: ChartProps) {
+export function Chart({ title, x, series, unit, time = false, formatX, height = 200, summary, minSpan = 0, xRange }: ChartProps) {
   const holder = useRef<HTMLDivElement>(null);
   const plot = useRef<uPlot | null>(null);
+  const range = useRef({ minSpan, xRange });
+  range.current = { minSpan, xRange };
   const shape = `${time}|${series.map((s) => `${s.label}:${s.bars ? 'b' : 'l'}`).join(',')}`;
 
   useEffect(() => {
@@ -41,7 +47,17 @@ export function Chart({ title, x, series, unit, time = false, formatX, height = 
     const options: uPlot.Options = {
       width: Math.max(200, element.clientWidth),
       height,
-      scales: { x: { time } },
+      scales: {
+        x: {
+          time,
+          range: (_u, min, max): uPlot.Range.MinMax => {
+            const { minSpan: span, xRange: fixed } = range.current;
+            if (fixed) return fixed;
+            if (min === null || max === null) return [0, 1];
+            return max - min < span ? [max - span, max] : [min, max];
+          },
+        },
+      },
       axes: [{ stroke: '#374151' }, { stroke: '#374151', label: unit, size: 60 }],
       legend: { show: true },
       cursor: { drag: { x: false, y: false } },
@@ -53,7 +69,7 @@ export function Chart({ title, x, series, unit, time = false, formatX, height = 
           width: 2,
           fill: s.bars ? `${s.colour}99` : undefined,
           paths: s.bars ? uPlot.paths.bars!({ size: [0.6, 40] }) : undefined,
-          points: { show: x.length < 40 },
+          points: { show: !s.bars && x.length < 40 },
           spanGaps: false,
         })),
       ],

@@ -99,15 +99,15 @@ export function HealthPage() {
         </section>
       ) : null}
       <div class="chart-grid">
-        <Chart title="Points per second" unit="points/s" time x={x} summary={`received ${last(points)}`}
+        <Chart minSpan={120} title="Points per second" unit="points/s" time x={x} summary={`received ${last(points)}`}
           series={[{ label: 'received (durable on the bus)', values: points, colour: PALETTE[0]! }, { label: 'stored', values: stored, colour: PALETTE[2]! }]} />
-        <Chart title="Rejected messages per second, by reason" unit="messages/s" time x={x} series={rejectionSeries}
+        <Chart minSpan={120} title="Rejected messages per second, by reason" unit="messages/s" time x={x} series={rejectionSeries}
           summary={`${total(latest, 'tripline_messages_rejected_total')} rejected since start`} />
-        <Chart title="Bus and sync lag" unit="seconds" time x={x} summary={`bus ${last(busLag)}, sync ${last(syncLag)}`}
+        <Chart minSpan={120} title="Bus and sync lag" unit="seconds" time x={x} summary={`bus ${last(busLag)}, sync ${last(syncLag)}`}
           series={[{ label: 'bus lag', values: busLag, colour: PALETTE[3]! }, { label: 'sync lag', values: syncLag, colour: PALETTE[5]! }]} />
-        <Chart title="Alerts sent per minute, by channel" unit="alerts/min" time x={x} series={alertSeries}
+        <Chart minSpan={120} title="Alerts sent per minute, by channel" unit="alerts/min" time x={x} series={alertSeries}
           summary={`${total(latest, 'tripline_alerts_total')} alerts raised since start`} />
-        <Chart title="Active trips and bus backlog" unit="count" time x={x} summary={`${total(latest, 'tripline_active_trips')} trips open`}
+        <Chart minSpan={120} title="Active trips and bus backlog" unit="count" time x={x} summary={`${total(latest, 'tripline_active_trips')} trips open`}
           series={[{ label: 'active trips', values: gauge('tripline_active_trips'), colour: PALETTE[0]! }, { label: 'bus backlog (messages)', values: gauge('tripline_bus_backlog_messages'), colour: PALETTE[6]! }]} />
       </div>
     </div>

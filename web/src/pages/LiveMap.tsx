@@ -31,7 +31,8 @@ export function LiveMapPage({ config }: { config: DashboardConfig }) {
   const layers = useRef<{ cars: L.LayerGroup; trails: L.LayerGroup; alerts: L.LayerGroup } | null>(null);
   const markers = useRef(new Map<string, { marker: L.CircleMarker; trail: L.Polyline }>());
   const alertMarkers = useRef(new Map<string, L.Layer>());
-  const fitted = useRef(false);
+  const fitted = useRef(0);
+  const userMoved = useRef(false);
 
   useEffect(() => {
     let stopped = false;
@@ -91,10 +92,9 @@ export function LiveMapPage({ config }: { config: DashboardConfig }) {
       drawn.trail.remove();
       markers.current.delete(deviceId);
     }
-    if (!fitted.current && cars.size > 0) {
-      fitted.current = true;
-      fitToCars();
-    }
+    // Follow the fleet as cars join, until the person moves the map themselves.
+    if (!userMoved.current && cars.size > fitted.current) fitToCars();
+    fitted.current = Math.max(fitted.current, cars.size);
   }, [cars]);
 
   // Alerts on the map: a ringed marker where each happened, with what and when.
@@ -114,10 +114,11 @@ export function LiveMapPage({ config }: { config: DashboardConfig }) {
 
   const fitToCars = (): void => {
     const points = [...markers.current.values()].map(({ marker }) => marker.getLatLng());
-    if (map.current && points.length > 0) map.current.fitBounds(L.latLngBounds(points).pad(0.2), { maxZoom: 14 });
+    if (map.current && points.length > 0) map.current.fitBounds(L.latLngBounds(points).pad(0.2), { maxZoom: 13, animate: false });
   };
 
   const show = (lat: number, lon: number): void => {
+    userMoved.current = true;
     map.current?.setView([lat, lon], Math.max(map.current.getZoom(), 14));
     document.getElementById('live-map')?.focus();
   };
@@ -140,6 +141,11 @@ export function LiveMapPage({ config }: { config: DashboardConfig }) {
           onReady={(created) => {
             map.current = created;
             layers.current = { trails: L.layerGroup().addTo(created), cars: L.layerGroup().addTo(created), alerts: L.layerGroup().addTo(created) };
+            const moved = (): void => void (userMoved.current = true);
+            created.on('dragstart', moved);
+            created.getContainer().addEventListener('wheel', moved, { passive: true });
+            created.getContainer().addEventListener('keydown', moved);
+            created.getContainer().addEventListener('pointerdown', moved);
             return () => {
               map.current = null;
               layers.current = null;
@@ -150,7 +156,7 @@ export function LiveMapPage({ config }: { config: DashboardConfig }) {
         />
         <aside class="side-panel" aria-label="Cars and alerts">
           <div class="panel-actions">
-            <button type="button" onClick={fitToCars} disabled={list.length === 0}>Fit map to cars</button>
+            <button type="button" onClick={() => { userMoved.current = false; fitToCars(); }} disabled={list.length === 0}>Fit map to cars</button>
           </div>
           <h2>Cars driving</h2>
           {list.length === 0 ? <p class="muted">No car is on a trip right now.</p> : (

@@ -157,6 +157,7 @@ export function ScorecardPage({ kind, id }: { kind: Kind; id: string }) {
   }, [trips, days]);
 
   const x = perDay.map((d) => d.startMs / 1000);
+  const windowRange: [number, number] = [(perDay[0]?.startMs ?? Date.now() - days * DAY_MS) / 1000 - 43_200, Date.now() / 1000 + 43_200];
   const dayLabel = (seconds: number) => new Date(seconds * 1000).toLocaleDateString();
   const tripScores = (trips ?? []).filter((t) => t.score);
   return (
@@ -181,16 +182,16 @@ export function ScorecardPage({ kind, id }: { kind: Kind; id: string }) {
             <div><dt>Night share</dt><dd>{totals.nightShare === null ? '–' : percent(totals.nightShare)}</dd></div>
           </dl>
           <div class="chart-grid">
-            <Chart title="Score over time" unit="score" time x={tripScores.map((t) => t.startMs / 1000)}
+            <Chart xRange={windowRange} title="Score over time" unit="score" time x={tripScores.map((t) => t.startMs / 1000)}
               series={[{ label: 'trip score', values: tripScores.map((t) => t.score!.score), colour: '#2563eb' }]}
               summary={totals.score === null ? 'no scored trip' : `distance-weighted ${totals.score.toFixed(1)} over ${tripScores.length} trips`} />
-            <Chart title="Events per 100 km, per day" unit="per 100 km" time x={x} formatX={dayLabel}
+            <Chart xRange={windowRange} title="Events per 100 km, per day" unit="per 100 km" time x={x} formatX={dayLabel}
               series={[{ label: 'events per 100 km', values: perDay.map((d) => (d.km > 0 ? (d.events / d.km) * 100 : null)), colour: '#c2410c', bars: true }]}
               summary={totals.eventsPer100Km === null ? 'no distance' : `${totals.eventsPer100Km.toFixed(1)} over the window`} />
-            <Chart title="Kilometres per day" unit="km" time x={x} formatX={dayLabel}
+            <Chart xRange={windowRange} title="Kilometres per day" unit="km" time x={x} formatX={dayLabel}
               series={[{ label: 'km', values: perDay.map((d) => Number(d.km.toFixed(2))), colour: '#0e7490', bars: true }]}
               summary={`${totals.kmPerDay.toFixed(1)} km a day on average`} />
-            <Chart title="Night share of moving time, per day" unit="%" time x={x} formatX={dayLabel}
+            <Chart xRange={windowRange} title="Night share of moving time, per day" unit="%" time x={x} formatX={dayLabel}
               series={[{ label: 'night %', values: perDay.map((d) => (d.movingS > 0 ? (d.nightS / d.movingS) * 100 : null)), colour: '#4338ca', bars: true }]}
               summary={totals.nightShare === null ? 'no moving time' : `${percent(totals.nightShare)} over the window`} />
           </div>
@@ -202,7 +203,7 @@ export function ScorecardPage({ kind, id }: { kind: Kind; id: string }) {
                 <thead><tr><th scope="col">Factor</th><th scope="col">Value</th><th scope="col">Points off</th><th scope="col">Why</th></tr></thead>
                 <tbody>
                   {rolling.breakdown.map((f) => (
-                    <tr key={f.factor}><th scope="row">{eventLabel(f.factor)}</th><td class="num">{Number(f.value.toFixed(2))} {f.unit}</td><td class="num">{f.points.toFixed(1)}</td><td>{f.explanation}</td></tr>
+                    <tr key={f.factor}><th scope="row">{eventLabel(f.factor)}</th><td class="num">{Number(f.value.toFixed(2))} {f.unit.replace(/_/g, ' ')}</td><td class="num">{f.points.toFixed(1)}</td><td>{f.explanation}</td></tr>
                   ))}
                 </tbody>
               </table>

@@ -73,7 +73,7 @@ export function TripDetailPage({ config, tripId }: { config: DashboardConfig; tr
       eventMarkers.current.set(index, marker);
     });
     const bounds = L.latLngBounds(coordinates.length > 0 ? coordinates : [[trip.start.lat, trip.start.lon], [trip.end.lat, trip.end.lon]]);
-    map.current.fitBounds(bounds.pad(0.1));
+    map.current.fitBounds(bounds.pad(0.1), { animate: false });
   }, [trip, track]);
 
   const showEvent = (index: number): void => {
@@ -120,8 +120,8 @@ export function TripDetailPage({ config, tripId }: { config: DashboardConfig; tr
                     <tbody>
                       {score.breakdown.map((factor) => (
                         <tr key={factor.factor} title={factor.explanation}>
-                          <th scope="row">{eventLabel(factor.factor)} <span class="muted">({factor.group})</span></th>
-                          <td class="num">{Number(factor.value.toFixed(2))} {factor.unit}</td>
+                          <th scope="row">{eventLabel(factor.factor).replace(/^\w/, (c) => c.toUpperCase())} <span class="muted">({factor.group})</span></th>
+                          <td class="num">{Number(factor.value.toFixed(2))} {factor.unit.replace(/_/g, ' ')}</td>
                           <td class="num">{factor.points.toFixed(1)}</td>
                         </tr>
                       ))}

@@ -167,7 +167,17 @@ export function TripsPage({ config, query }: { config: DashboardConfig; query: U
           .bindTooltip(`${trip.vehicleId} passed ${Math.round(trip.approach.distanceM)} m away at ${when(trip.approach.closestMs)}`).addTo(layer);
       }
     }
-    if (bounds.length > 0 && !pickingRef.current) map.current.fitBounds(L.latLngBounds(bounds).pad(0.15), { maxZoom: 14 });
+    if (bounds.length > 0 && !pickingRef.current) map.current.fitBounds(L.latLngBounds(bounds).pad(0.15), { maxZoom: 14, animate: false });
+    // The tracks of the first results too (each is one request; the rest show start and end).
+    let cancelled = false;
+    const tracks = L.layerGroup().addTo(layer);
+    for (const trip of (results?.trips ?? []).slice(0, 10)) {
+      api<Track>(`/v1/trips/${encodeURIComponent(trip.tripId)}/track`).then((track) => {
+        if (cancelled) return;
+        L.polyline(track.geometry.coordinates.map(([lon, lat]) => [lat, lon] as [number, number]), { color: '#2563eb', weight: 2.5, opacity: 0.6, interactive: false, className: 'result-track' }).addTo(tracks);
+      }, () => undefined);
+    }
+    return () => void (cancelled = true);
   }, [results]);
 
   const showTrack = async (trip: Trip): Promise<void> => {
