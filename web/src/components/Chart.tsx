@@ -27,6 +27,8 @@ export interface ChartProps {
   minSpan?: number;
   /** The x axis spans exactly this, e.g. the window a scorecard covers. */
   xRange?: [number, number];
+  /** The y axis spans exactly this (scores: 0–100). */
+  yRange?: [number, number];
 }
 
 const format = (value: number | null | undefined): string => (value === null || value === undefined || !Number.isFinite(value) ? '–' : Number(value.toFixed(2)).toLocaleString());
@@ -35,7 +37,7 @@ const format = (value: number | null | undefined): string => (value === null || 
  * A uPlot chart in a figure: the canvas is hidden from assistive technology, which gets the
  * caption, a summary and the same numbers as a table (behind a disclosure, also for sighted users).
  */
-export function Chart({ title, x, series, unit, time = false, formatX, height = 200, summary, minSpan = 0, xRange }: ChartProps) {
+export function Chart({ title, x, series, unit, time = false, formatX, height = 200, summary, minSpan = 0, xRange, yRange }: ChartProps) {
   const holder = useRef<HTMLDivElement>(null);
   const plot = useRef<uPlot | null>(null);
   const range = useRef({ minSpan, xRange });
@@ -57,6 +59,7 @@ export function Chart({ title, x, series, unit, time = false, formatX, height = 
             return max - min < span ? [max - span, max] : [min, max];
           },
         },
+        ...(yRange ? { y: { range: yRange } } : {}),
       },
       axes: [{ stroke: '#374151' }, { stroke: '#374151', label: unit, size: 60 }],
       legend: { show: true },

@@ -182,7 +182,7 @@ export function ScorecardPage({ kind, id }: { kind: Kind; id: string }) {
             <div><dt>Night share</dt><dd>{totals.nightShare === null ? '–' : percent(totals.nightShare)}</dd></div>
           </dl>
           <div class="chart-grid">
-            <Chart xRange={windowRange} title="Score over time" unit="score" time x={tripScores.map((t) => t.startMs / 1000)}
+            <Chart xRange={windowRange} yRange={[0, 100]} title="Score over time" unit="score" time x={tripScores.map((t) => t.startMs / 1000)}
               series={[{ label: 'trip score', values: tripScores.map((t) => t.score!.score), colour: '#2563eb' }]}
               summary={totals.score === null ? 'no scored trip' : `distance-weighted ${totals.score.toFixed(1)} over ${tripScores.length} trips`} />
             <Chart xRange={windowRange} title="Events per 100 km, per day" unit="per 100 km" time x={x} formatX={dayLabel}
