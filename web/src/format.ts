@@ -57,3 +57,10 @@ export function fromLocalInput(value: string): number | null {
   const ms = new Date(value).getTime();
   return Number.isFinite(ms) ? ms : null;
 }
+
+/** Map tooltip content as text, never HTML: Leaflet would set a string as innerHTML. */
+export function plain(text: string): HTMLElement {
+  const span = document.createElement('span');
+  span.textContent = text;
+  return span;
+}

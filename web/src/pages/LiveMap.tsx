@@ -4,7 +4,7 @@ import { useAlerts } from '../alerts';
 import { api } from '../api';
 import type { DashboardConfig } from '../auth';
 import { LeafletMap } from '../components/LeafletMap';
-import { clock, eventLabel, kmh } from '../format';
+import { clock, eventLabel, kmh, plain } from '../format';
 import { speedColour } from '../map';
 import { usePage } from '../page';
 import { Link } from '../router';
@@ -77,12 +77,12 @@ export function LiveMapPage({ config }: { config: DashboardConfig }) {
       if (!drawn) {
         const trail = L.polyline(car.trail, { color: '#2563eb', weight: 2, opacity: 0.5, interactive: false }).addTo(layers.current.trails);
         const marker = L.circleMarker([car.lat, car.lon], { radius: 7, weight: 2, color: '#fff', fillOpacity: 1, fillColor: speedColour(car.speedMps), className: 'car-marker' })
-          .bindTooltip(label, { direction: 'top', offset: [0, -6], permanent: cars.size <= 25, className: 'car-label' })
+          .bindTooltip(plain(label), { direction: 'top', offset: [0, -6], permanent: cars.size <= 25, className: 'car-label' })
           .addTo(layers.current.cars);
         drawn = { marker, trail };
         markers.current.set(car.deviceId, drawn);
       }
-      drawn.marker.setLatLng([car.lat, car.lon]).setStyle({ fillColor: speedColour(car.speedMps) }).setTooltipContent(label);
+      drawn.marker.setLatLng([car.lat, car.lon]).setStyle({ fillColor: speedColour(car.speedMps) }).setTooltipContent(plain(label));
       drawn.marker.getElement()?.setAttribute('data-device', car.deviceId);
       drawn.trail.setLatLngs(car.trail);
     }

@@ -3,7 +3,7 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import { api } from '../api';
 import type { DashboardConfig } from '../auth';
 import { LeafletMap } from '../components/LeafletMap';
-import { clock, duration, EVENT_COLOURS, eventLabel, km, kmh, peak, percent, when } from '../format';
+import { clock, duration, EVENT_COLOURS, eventLabel, km, kmh, peak, percent, plain, when } from '../format';
 import { SPEED_BANDS, speedColour } from '../map';
 import { usePage } from '../page';
 import { Link } from '../router';
@@ -45,7 +45,7 @@ export function TripDetailPage({ config, tripId }: { config: DashboardConfig; tr
       const stretch = coordinates.filter((_, i) => timesMs[i]! >= event.startMs && timesMs[i]! <= event.endMs);
       if (stretch.length > 1) {
         L.polyline(stretch, { color: '#be123c', weight: 12, opacity: 0.3, className: 'speeding-stretch' })
-          .bindTooltip(`Speeding ${clock(event.startMs)}–${clock(event.endMs)}, up to ${peak(event.peak, event.peakUnit)}`, { sticky: true })
+          .bindTooltip(plain(`Speeding ${clock(event.startMs)}–${clock(event.endMs)}, up to ${peak(event.peak, event.peakUnit)}`), { sticky: true })
           .addTo(group);
       }
     }
@@ -63,13 +63,13 @@ export function TripDetailPage({ config, tripId }: { config: DashboardConfig; tr
     });
     if (run.length > 1 && colour) L.polyline(run, { color: colour, weight: 4, className: 'track' }).addTo(group);
     L.circleMarker([trip.start.lat, trip.start.lon], { radius: 8, color: '#fff', weight: 2, fillColor: '#16a34a', fillOpacity: 1 })
-      .bindTooltip(`Start${trip.startPlace ? `: ${trip.startPlace}` : ''}, ${clock(trip.startMs)}`, { permanent: true, direction: 'left', className: 'place-label' }).addTo(group);
+      .bindTooltip(plain(`Start${trip.startPlace ? `: ${trip.startPlace}` : ''}, ${clock(trip.startMs)}`), { permanent: true, direction: 'left', className: 'place-label' }).addTo(group);
     L.circleMarker([trip.end.lat, trip.end.lon], { radius: 8, color: '#fff', weight: 2, fillColor: '#1f2937', fillOpacity: 1 })
-      .bindTooltip(`End${trip.endPlace ? `: ${trip.endPlace}` : ''}, ${clock(trip.endMs)}`, { permanent: true, direction: 'right', className: 'place-label' }).addTo(group);
+      .bindTooltip(plain(`End${trip.endPlace ? `: ${trip.endPlace}` : ''}, ${clock(trip.endMs)}`), { permanent: true, direction: 'right', className: 'place-label' }).addTo(group);
     trip.events.forEach((event, index) => {
       const marker = L.circleMarker([event.lat, event.lon], {
         radius: event.severity === 'high' ? 9 : 7, color: '#fff', weight: 2, fillColor: EVENT_COLOURS[event.type as EventType] ?? '#111', fillOpacity: 1, className: `event-marker event-${event.type}`,
-      }).bindTooltip(`${eventLabel(event.type)}: ${peak(event.peak, event.peakUnit)}, ${event.severity}, ${clock(event.startMs)}`).addTo(group);
+      }).bindTooltip(plain(`${eventLabel(event.type)}: ${peak(event.peak, event.peakUnit)}, ${event.severity}, ${clock(event.startMs)}`)).addTo(group);
       eventMarkers.current.set(index, marker);
     });
     const bounds = L.latLngBounds(coordinates.length > 0 ? coordinates : [[trip.start.lat, trip.start.lon], [trip.end.lat, trip.end.lon]]);

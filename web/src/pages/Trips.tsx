@@ -3,7 +3,7 @@ import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { api, query as toQuery } from '../api';
 import type { DashboardConfig } from '../auth';
 import { LeafletMap } from '../components/LeafletMap';
-import { duration, EVENT_LABELS, fromLocalInput, km, toLocalInput, when } from '../format';
+import { duration, EVENT_LABELS, fromLocalInput, km, plain, toLocalInput, when } from '../format';
 import { usePage } from '../page';
 import { Link, navigate } from '../router';
 import { EVENT_TYPES, type Track, type Trip, type TripPage } from '../types';
@@ -157,14 +157,14 @@ export function TripsPage({ config, query }: { config: DashboardConfig; query: U
       const label = `${trip.vehicleId}, ${when(trip.startMs)}`;
       L.polyline([[trip.start.lat, trip.start.lon], [trip.end.lat, trip.end.lon]], { color: '#64748b', weight: 1.5, dashArray: '4 4', interactive: false }).addTo(layer);
       const start = L.circleMarker([trip.start.lat, trip.start.lon], { radius: 6, color: '#fff', weight: 2, fillColor: '#16a34a', fillOpacity: 1, className: 'trip-start' })
-        .bindTooltip(`Start: ${label}${trip.startPlace ? `, ${trip.startPlace}` : ''}`).addTo(layer);
+        .bindTooltip(plain(`Start: ${label}${trip.startPlace ? `, ${trip.startPlace}` : ''}`)).addTo(layer);
       start.getElement()?.setAttribute('data-trip', trip.tripId);
       L.circleMarker([trip.end.lat, trip.end.lon], { radius: 5, color: '#fff', weight: 2, fillColor: '#1f2937', fillOpacity: 1, className: 'trip-end' })
-        .bindTooltip(`End: ${label}${trip.endPlace ? `, ${trip.endPlace}` : ''}`).addTo(layer);
+        .bindTooltip(plain(`End: ${label}${trip.endPlace ? `, ${trip.endPlace}` : ''}`)).addTo(layer);
       bounds.push([trip.start.lat, trip.start.lon], [trip.end.lat, trip.end.lon]);
       if (trip.approach) {
         L.circleMarker([trip.approach.lat, trip.approach.lon], { radius: 4, color: '#7c3aed', fillColor: '#fff', fillOpacity: 1, weight: 2 })
-          .bindTooltip(`${trip.vehicleId} passed ${Math.round(trip.approach.distanceM)} m away at ${when(trip.approach.closestMs)}`).addTo(layer);
+          .bindTooltip(plain(`${trip.vehicleId} passed ${Math.round(trip.approach.distanceM)} m away at ${when(trip.approach.closestMs)}`)).addTo(layer);
       }
     }
     if (bounds.length > 0 && !pickingRef.current) map.current.fitBounds(L.latLngBounds(bounds).pad(0.15), { maxZoom: 14, animate: false });
