@@ -159,8 +159,9 @@ test('searches trips near a point picked on the map', { skip }, async () => {
   await page.getByLabel('Vehicle').fill('');
   await page.getByRole('button', { name: 'Search', exact: true }).click();
   await page.waitForURL(/near=/);
+  // The table of the vehicle search stays until the near search answers: wait for its closest-approach column.
+  await page.locator('#trip-results thead th', { hasText: 'Closest' }).waitFor();
   const row = page.locator(`#trip-results tr[data-trip="${target.tripId}"]`);
-  await row.waitFor();
   assert.match(await row.innerText(), /\d+ m at/, 'with its closest approach');
   await eventually(async () => (await page.locator('path.result-track').count()) > 0, 10_000, 'the result tracks on the map');
   await page.getByRole('group', { name: 'Place' }).scrollIntoViewIfNeeded();

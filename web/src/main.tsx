@@ -135,7 +135,7 @@ export function Message({ title, text, alert = false }: { title: string; text: s
   );
 }
 
-/** New alerts pop up for 20 s (longer while hovered or focused); the region announces them politely, crashes assertively. */
+/** New alerts pop up for 20 s; each is a role="alert" (announced at once by screen readers) until dismissed or timed out. */
 function AlertToasts() {
   const { alerts } = useAlerts();
   const [dismissed, setDismissed] = useState<Set<string>>(new Set());
@@ -150,7 +150,7 @@ function AlertToasts() {
   const visible = alerts.filter((alert) => !dismissed.has(alert.alertId) && now - (receivedAt.current.get(alert.alertId) ?? 0) < 20_000).slice(0, 4);
   return (
     <section class="toasts" aria-label="New alerts">
-      <div aria-live="assertive" aria-atomic="false">
+      <div>
         {visible.map((alert) => (
           <div key={alert.alertId} class={`toast toast-${alert.type}`} role="alert" data-alert-type={alert.type}>
             <strong>{eventLabel(alert.type)}</strong> — vehicle {alert.vehicleId} at {clock(alert.startMs)} ({alert.severity})
