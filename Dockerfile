@@ -20,10 +20,12 @@ COPY package.json package-lock.json ./
 RUN npm ci --ignore-scripts --no-audit --no-fund \
  && npm rebuild better-sqlite3
 
-# Only src/ is compiled (to dist/src/): .dockerignore leaves tests, fixtures and benchmarks out.
+# src/ is compiled to dist/src/ and the web dashboard (web/) built to dist/web/; .dockerignore
+# leaves tests, fixtures and benchmarks out.
 COPY tsconfig.json ./
 COPY bin ./bin
 COPY src ./src
+COPY web ./web
 RUN npm run build \
  && npm prune --omit=dev --ignore-scripts --no-audit --no-fund
 
@@ -48,6 +50,7 @@ RUN mkdir -p /var/lib/tripline \
 COPY --from=build /app/package.json ./package.json
 COPY --from=build /app/bin ./bin
 COPY --from=build /app/dist/src ./dist/src
+COPY --from=build /app/dist/web ./dist/web
 COPY --from=build /app/node_modules ./node_modules
 
 # Numeric, so Kubernetes' runAsNonRoot can check it.

@@ -46,7 +46,10 @@ export async function startTestIssuer(): Promise<TestIssuer> {
     if (request.url === '/.well-known/openid-configuration') {
       issuer.requests.discovery += 1;
       if (!issuer.available) return send(503, { error: 'down' });
-      return send(200, { issuer: issuer.namedIssuer, jwks_uri: issuer.jwksUrl, id_token_signing_alg_values_supported: ['RS256'] });
+      return send(200, {
+        issuer: issuer.namedIssuer, jwks_uri: issuer.jwksUrl, id_token_signing_alg_values_supported: ['RS256'],
+        authorization_endpoint: `${url}/authorize`, token_endpoint: `${url}/token`, code_challenge_methods_supported: ['S256'],
+      });
     }
     if (request.url === '/jwks.json') {
       issuer.requests.jwks += 1;

@@ -10,8 +10,11 @@ import type { ApiAuth } from '../runtime/apiAuth.js';
 import { authMiddleware, requireScope, type ApiEnv } from './auth.js';
 import { registerAlertStreamRoute } from './routes/alertStream.js';
 import { registerAnalyticsRoutes } from './routes/analytics.js';
+import { registerDashboardRoutes, type DashboardDeps } from './routes/dashboard.js';
 import { registerDeviceRoutes } from './routes/devices.js';
 import { registerHealthRoute, registerLivenessRoute, type Health } from './routes/health.js';
+import { registerDevSignInRoutes } from './routes/oauth.js';
+import { registerPositionRoutes } from './routes/positions.js';
 import { registerTraceRoutes, type TraceSource } from './routes/traces.js';
 import { registerTripRoutes } from './routes/trips.js';
 import { registerVehicleRoutes } from './routes/vehicles.js';
@@ -32,12 +35,15 @@ export interface ApiDeps {
   alertFeed: AlertFeed;
   alertHub: AlertHub;
   traces: TraceSource;
+  /** The web dashboard served at `/` (its settings; the external issuer, if any, comes from `auth`). */
+  dashboard: Omit<DashboardDeps, 'externalIssuer'> & { defaultTenant: string };
 }
 
 /**
  * The HTTP API: OpenAPI-described routes under /v1, each needing a bearer token with a scope:
  * device management needs devices:write, webhooks admin, everything else trips:read. Health, metrics, the
- * spec and the development issuer's public keys are public.
+ * spec and the development issuer's public keys are public; so are its sign-in page and token
+ * endpoint (the sign-in page needs the development sign-in password), and the web dashboard at `/`.
  */
 export function createApi(deps: ApiDeps): OpenAPIHono<ApiEnv> {
   const app = new OpenAPIHono<ApiEnv>({
@@ -76,6 +82,15 @@ export function createApi(deps: ApiDeps): OpenAPIHono<ApiEnv> {
     const jwks = deps.auth.jwks;
     app.get('/oauth/jwks.json', (c) => c.json(jwks));
   }
+  if (deps.auth.signInPassword !== null) {
+    const issueToken = deps.auth.issueToken;
+    registerDevSignInRoutes(app, {
+      clientId: deps.dashboard.clientId,
+      defaultTenant: deps.dashboard.defaultTenant,
+      password: deps.auth.signInPassword,
+      issueToken: (request) => issueToken(request),
+    });
+  }
 
   app.use('/v1/*', authMiddleware(deps.auth.authenticate));
   const readTrips = requireScope('trips:read');
@@ -90,5 +105,8 @@ export function createApi(deps: ApiDeps): OpenAPIHono<ApiEnv> {
   registerWebhookRoutes(app, { alerts: deps.alerts });
   registerAlertStreamRoute(app, { hub: deps.alertHub, feed: deps.alertFeed });
   registerTraceRoutes(app, deps.traces);
+  registerPositionRoutes(app, deps);
+  // Last: the dashboard's assets and its fallback to index.html answer only what no route above did.
+  registerDashboardRoutes(app, { ...deps.dashboard, externalIssuer: deps.auth.signInPassword === null ? deps.auth.issuer : null });
   return app;
 }

@@ -43,6 +43,9 @@ export function registerStartCommand(program: Command): void {
           `  MQTT    mqtt://${config.host}:${platform.mqttPort}  (publish to tripline/{deviceId}/telemetry)`,
           `  API     ${api}/v1/trips   spec ${api}/openapi.json`,
           `  health  ${api}/healthz    metrics ${api}/metrics`,
+          platform.auth.signInPassword
+            ? `  web     ${api}/   (dashboard; development sign-in password: ${platform.auth.signInPassword})`
+            : `  web     ${api}/   (dashboard; signs in with ${platform.auth.issuer}, client ${config.dashboardClientId})`,
           platform.auth.jwks
             ? `  token   TOKEN=$(npx tripline token --tenant ${config.defaultTenant} --scope trips:read --data-dir ${config.dataDir}); curl -H "authorization: Bearer $TOKEN" ${api}/v1/trips`
             : `  tokens  from ${platform.auth.issuer} (audience ${config.oauthAudience})`,

@@ -11,7 +11,9 @@ export interface ApiAuth {
   /** The development issuer's public keys, served at /oauth/jwks.json; null with an external provider. */
   jwks: JSONWebKeySet | null;
   /** Signs a development token (tests, demos); throws with an external provider, whose tokens come from it. */
-  issueToken: (request: { tenantId: string; scopes: readonly Scope[]; ttlS?: number }) => Promise<string>;
+  issueToken: (request: { tenantId: string; scopes: readonly Scope[]; ttlS?: number; subject?: string }) => Promise<string>;
+  /** The development issuer's dashboard sign-in password (see DevIssuerKey); null with an external provider. */
+  signInPassword: string | null;
 }
 
 /** An external OIDC provider when TRIPLINE_OAUTH_ISSUER is set; otherwise the built-in development issuer. */
@@ -30,6 +32,7 @@ export async function createApiAuthenticator(config: PlatformConfig, logger: Log
       }),
       issuer,
       jwks: null,
+      signInPassword: null,
       issueToken: () => Promise.reject(new Error(`tokens come from ${issuer}`)),
     };
   }
@@ -38,6 +41,8 @@ export async function createApiAuthenticator(config: PlatformConfig, logger: Log
     authenticate: createDevAuthenticator(key, { audience: config.oauthAudience, clockToleranceS: config.oauthClockToleranceS }),
     issuer: DEV_ISSUER,
     jwks: devIssuerJwks(key),
-    issueToken: ({ tenantId, scopes, ttlS }) => signDevToken(key, { tenantId, scopes, ttlS: ttlS ?? 3600, audience: config.oauthAudience }),
+    signInPassword: key.signInPassword,
+    issueToken: ({ tenantId, scopes, ttlS, subject }) =>
+      signDevToken(key, { tenantId, scopes, ttlS: ttlS ?? 3600, audience: config.oauthAudience, ...(subject !== undefined ? { subject } : {}) }),
   };
 }

@@ -38,6 +38,10 @@ export const SETTINGS = {
   webhookMaxAttempts: { env: 'TRIPLINE_WEBHOOK_MAX_ATTEMPTS', default: '8', help: 'tries of a webhook delivery (the first included) before it is dead-lettered' },
   webhookRetryBaseMs: { env: 'TRIPLINE_WEBHOOK_RETRY_BASE_MS', default: '1000', help: 'wait after the first failed try, doubled after each further one (up to 5 min), less up to 20 % jitter' },
   webhookTimeoutMs: { env: 'TRIPLINE_WEBHOOK_TIMEOUT_MS', default: '5000', help: 'a try fails without a 2xx within this' },
+  dashboardClientId: { env: 'TRIPLINE_DASHBOARD_CLIENT_ID', default: 'tripline-dashboard', help: "the web dashboard's OAuth client id (a public client with PKCE; register it at your provider with redirect URI <dashboard origin>/auth/callback)" },
+  dashboardScope: { env: 'TRIPLINE_DASHBOARD_SCOPE', default: 'openid trips:read', help: 'scopes the dashboard asks an external provider for (the development issuer lets you pick them on its sign-in page)' },
+  mapTilesUrl: { env: 'TRIPLINE_MAP_TILES_URL', default: '', help: 'the dashboard\'s base map tiles, an XYZ URL template such as https://tile.example.com/{z}/{x}/{y}.png; empty: offline country and coastline outlines shipped with tripline' },
+  mapTilesAttribution: { env: 'TRIPLINE_MAP_TILES_ATTRIBUTION', default: '', help: 'attribution shown under those tiles (e.g. © OpenStreetMap contributors)' },
   defaultTenant: { env: 'TRIPLINE_DEFAULT_TENANT', default: 'demo', help: 'tenant of devices not in the registry' },
   logLevel: { env: 'TRIPLINE_LOG_LEVEL', default: 'info', help: 'pino log level' },
   mqttUrl: { env: 'TRIPLINE_MQTT_URL', default: '', help: 'cluster mode: an external MQTT 5 broker (e.g. mqtt://mosquitto:1883); empty: the embedded broker' },
@@ -103,6 +107,23 @@ const schema = z.object({
   webhookMaxAttempts: z.coerce.number().int().min(1).max(50),
   webhookRetryBaseMs: z.coerce.number().int().min(1),
   webhookTimeoutMs: z.coerce.number().int().min(100).max(60_000),
+  dashboardClientId: z.string().regex(/^[\x21-\x7e]{1,200}$/, 'printable ASCII, no spaces'),
+  dashboardScope: z.string().trim().min(1),
+  mapTilesUrl: z.string().transform((value, context) => {
+    if (!value) return null;
+    let url: URL | null = null;
+    try {
+      url = new URL(value.replace(/[{}]/g, ''));
+    } catch {
+      // reported below
+    }
+    if (!url || !['http:', 'https:'].includes(url.protocol) || !['{z}', '{x}', '{y}'].every((part) => value.includes(part))) {
+      context.addIssue({ code: 'custom', message: 'expected an http(s) URL template with {z}, {x} and {y}' });
+      return z.NEVER;
+    }
+    return value;
+  }),
+  mapTilesAttribution: z.string().max(500),
   defaultTenant: z.string().regex(ID_PATTERN, `expected ${ID_RULE}`),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
   traceSampleRatio: z.coerce.number().min(0).max(1),

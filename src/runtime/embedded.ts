@@ -183,6 +183,10 @@ export async function startEmbedded(config: PlatformConfig, logger: Logger): Pro
   const api = createApi({
     search, store, registry, auth, onRevoked: (deviceId) => broker.revoke(deviceId), metricsRegistry: metrics.registry, health, logger,
     scoreWindowDays: config.pipeline.scoring.rolling.windowDays, alerts, alertFeed: store, alertHub, traces: tracing.recent,
+    dashboard: {
+      clientId: config.dashboardClientId, scope: config.dashboardScope, tilesUrl: config.mapTilesUrl,
+      tilesAttribution: config.mapTilesAttribution, defaultTenant: config.defaultTenant,
+    },
   });
   const http = await new Promise<Server>((resolve) => {
     const server = serve({ fetch: api.fetch, port: config.httpPort, hostname: config.host }, () => resolve(server as Server));

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import { link, mkdir, open, readFile, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { calculateJwkThumbprint, createLocalJWKSet, exportJWK, generateKeyPair, importJWK, SignJWT, type CryptoKey, type JSONWebKeySet, type JWK } from 'jose';
@@ -19,6 +19,12 @@ export interface DevIssuerKey {
   privateKey: CryptoKey;
   /** The public half, with `kid`, `alg` and `use`, as published in the key set. */
   publicJwk: JWK;
+  /**
+   * The password of the dashboard's development sign-in page (`/oauth/authorize`), derived from
+   * the private key: whoever can read the key can sign tokens anyway, and every process sharing
+   * the data folder agrees on it. It keeps the page from handing tokens to anyone who can reach the port.
+   */
+  signInPassword: string;
 }
 
 export interface DevTokenRequest {
@@ -92,7 +98,14 @@ async function keyFrom(stored: StoredKey): Promise<DevIssuerKey> {
     kid: stored.kid,
     privateKey: (await importJWK(stored.privateJwk, ALGORITHM)) as CryptoKey,
     publicJwk: { kty, crv, x, y, kid: stored.kid, alg: ALGORITHM, use: 'sig' },
+    signInPassword: signInPasswordOf(stored.privateJwk.d!),
   };
+}
+
+/** 80 bits as five groups of four hex digits: easy to copy from a terminal, impossible to guess. */
+function signInPasswordOf(d: string): string {
+  const hex = createHmac('sha256', Buffer.from(d, 'base64url')).update('tripline dashboard sign-in v1').digest('hex').slice(0, 20);
+  return hex.match(/.{4}/g)!.join('-');
 }
 
 async function readStoredKey(path: string): Promise<StoredKey | null> {

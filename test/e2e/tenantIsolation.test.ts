@@ -108,6 +108,8 @@ const CASES: Record<string, IdCase | ListCase> = {
   'DELETE /v1/webhooks/{webhookId}': { kind: 'id', path: (owner) => `/v1/webhooks/${spareWebhookIds[owner]}` },
   // The stream's own isolation (alerts of one tenant never reach another's stream) is tested in alerts.test.ts.
   'GET /v1/alerts/stream': { kind: 'list', path: '/v1/alerts/stream', ownData: () => true },
+  // Only active trips are listed (these are all completed); positions.test.ts shows each tenant its own live cars.
+  'GET /v1/positions': { kind: 'list', path: '/v1/positions', ownData: (_, body) => Array.isArray((body as { positions?: unknown }).positions) },
 };
 
 async function protectedRoutes(): Promise<string[]> {

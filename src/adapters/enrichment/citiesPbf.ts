@@ -14,6 +14,8 @@ export interface CityColumns {
   countries: string[];
   lats: Float64Array;
   lons: Float64Array;
+  /** GeoNames population of each place. */
+  populations: Float64Array;
 }
 
 export function citiesPbfPath(): string {
@@ -43,6 +45,7 @@ export function readCities(buf: Uint8Array, minPopulation: number): CityColumns 
   const countries: string[] = [];
   const lats: number[] = [];
   const lons: number[] = [];
+  const populations: number[] = [];
   // ~250 country codes over 135k places: share one string per code.
   const codes = new Map<string, string>();
   let lastLon = 0;
@@ -77,9 +80,10 @@ export function readCities(buf: Uint8Array, minPopulation: number): CityColumns 
       countries.push(country);
       lons.push(lastLon / 1e5);
       lats.push(lastLat / 1e5);
+      populations.push(population);
     }
   }
-  return { names, countries, lats: Float64Array.from(lats), lons: Float64Array.from(lons) };
+  return { names, countries, lats: Float64Array.from(lats), lons: Float64Array.from(lons), populations: Float64Array.from(populations) };
 }
 
 export function loadCities(minPopulation: number): CityColumns {

@@ -25,6 +25,10 @@ export async function startApiRole(ctx: ClusterContext, health: () => Promise<He
     onRevoked: () => undefined,
     scoreWindowDays: config.pipeline.scoring.rolling.windowDays,
     alerts, alertFeed: store, alertHub: hub, traces: ctx.tracing.recent,
+    dashboard: {
+      clientId: config.dashboardClientId, scope: config.dashboardScope, tilesUrl: config.mapTilesUrl,
+      tilesAttribution: config.mapTilesAttribution, defaultTenant: config.defaultTenant,
+    },
   });
   return {
     app,
