@@ -11,6 +11,7 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { createPool, type Pool } from '../src/adapters/postgres/pool.js';
 import { openPgDeviceRegistry } from '../src/adapters/postgres/pgDeviceRegistry.js';
+import { WRITE_SCHEMA } from '../src/adapters/postgres/pgWriteSchema.js';
 import { startLocalCluster, type LocalCluster, type RoleProcess } from '../src/cluster/localCluster.js';
 import { tempServiceRoot } from '../src/cluster/services/localService.js';
 import { mosquittoBinary } from '../src/cluster/services/mosquitto.js';
@@ -162,6 +163,14 @@ export async function syncIdle(cluster: LocalCluster, timeoutMs = 120_000): Prom
     if (performance.now() > deadline) throw new Error(`sync still has ${pending.join('+')} changes pending`);
     await sleep(200);
   }
+}
+
+/** Devices with an open trip in the write store's checkpoints, by the prefix of their id (`tput`, `bg`, `car5000`...). */
+export async function openTripsByGroup(bc: BenchCluster): Promise<Map<string, number>> {
+  const { rows } = await bc.writeDb.query<{ prefix: string; n: number }>(
+    `SELECT split_part(device_id, '-', 1) AS prefix, count(*)::int AS n FROM ${WRITE_SCHEMA}.device_states WHERE open_trip GROUP BY 1 ORDER BY 1`,
+  );
+  return new Map(rows.map((row) => [row.prefix, row.n]));
 }
 
 /** Every server and tripline process of the cluster, and this process (the simulated devices' thread and the probes). */

@@ -38,7 +38,7 @@ export async function benchClusterSearchLatency(
     await fleet.connect(url, bgIds, 'background cars', bgSecrets);
     await fleet.startLoad(LATENCY.backgroundEveryMs, LATENCY.backgroundBatch, 'fast');
     await sleep(2000);
-    const watcher = new ClusterCompletionWatcher(bc.writeDb, bc.searchDb, TENANT);
+    const watcher = new ClusterCompletionWatcher(bc.writeDb, bc.searchDb, TENANT, await bc.ctx.signals());
     const targets = cpuTargets(bc);
     const stages0 = await stageSnapshot(bc.cluster);
     const cpu0 = cpuSnapshot(targets);
@@ -59,13 +59,20 @@ export async function benchClusterSearchLatency(
   }
 }
 
-export type ClusterFinalizationFigures = Omit<FinalizationFigures, 'platformLoopBusy'> & { cpu: CpuShares; stages: ReturnType<typeof stageMeans>; rssMiB: Map<string, number> };
+export type ClusterFinalizationFigures = Omit<FinalizationFigures, 'platformLoopBusy'> & {
+  /** How often each car published a point during this series. */
+  periodMs: number;
+  cpu: CpuShares;
+  stages: ReturnType<typeof stageMeans>;
+  rssMiB: Map<string, number>;
+};
 
 /**
  * As bench/finalization.ts: 50 probe devices each drive and end a warm-up trip; the cars open their
- * trips (3 points each) and then each publishes a one-point batch every 5 s of wall time; 50 probe
- * trips then end one after another, 100 ms apart, each timed from its ignition-off message until
- * it is completed in the search store.
+ * trips (3 points each) and then each publishes a one-point batch every `periodsMs[0]` of wall time;
+ * 50 probe trips then end one after another, 100 ms apart, each timed from its ignition-off message
+ * until it is completed in the search store. Each further period runs another series of 50 probes
+ * with the same cars (their trips still open) publishing that often.
  */
 export async function benchClusterFinalization(
   bc: BenchCluster,
@@ -74,12 +81,13 @@ export async function benchClusterFinalization(
   probeSecrets: string[],
   carIds: string[],
   carSecrets: string[],
-): Promise<ClusterFinalizationFigures> {
+  periodsMs: readonly number[] = [FINAL.periodMs],
+): Promise<ClusterFinalizationFigures[]> {
   const url = bc.cluster.env.TRIPLINE_MQTT_URL!;
   const base = await consumedNow(bc);
   const fleet = new Fleet(1000 + n);
   const random = rng(2000 + n);
-  const watcher = new ClusterCompletionWatcher(bc.writeDb, bc.searchDb, TENANT);
+  const watcher = new ClusterCompletionWatcher(bc.writeDb, bc.searchDb, TENANT, await bc.ctx.signals());
   let sent = 0;
   let probes: MqttClient[] = [];
   try {
@@ -95,32 +103,37 @@ export async function benchClusterFinalization(
     await consumed(bc, base, sent, `${n} trips to open`);
     const workers = withRole(bc.cluster, 'worker');
     const activeTrips = (await Promise.all(workers.map((w) => scrape(w.httpPort, ['tripline_active_trips'])))).reduce((s, m) => s + m.get('tripline_active_trips')!, 0);
-    progress(`${n} cars: ${activeTrips} trips open; each car publishes a point every ${FINAL.periodMs} ms`);
 
-    await fleet.startLoad(FINAL.periodMs, 1, 'wall');
-    await sleep(FINAL.periodMs);
-    const targets = cpuTargets(bc);
-    const stages0 = await stageSnapshot(bc.cluster);
-    const cpu0 = cpuSnapshot(targets);
-    let finished = 0;
-    const timings = await runProbes(probeIds.length, 1, async (i) => {
-      const timing = await probe(i);
-      if (++finished % 10 === 0) progress(`${n} cars: ${finished}/${probeIds.length} probe trips finalized`);
-      return timing;
-    }, FINAL.probeSpacingMs);
-    const cpu = cpuShares(cpu0, cpuSnapshot(targets));
-    const stages = stageMeans(stages0, await stageSnapshot(bc.cluster));
-    const rssMiB = new Map([...bc.cluster.processes.values()].map((p) => [p.name, rss(p.child.pid ?? -1)]));
-    sent += probeIds.length * (FINAL.openPoints + 1);
-    const load = await fleet.stopLoad();
-    if (load.failures > 0) progress(`WARNING: ${load.failures} background publishes failed`);
-    sent += load.points;
-    await consumed(bc, base, sent, 'the steady load to be consumed');
-    return {
-      cars: n, activeTrips, ...summarize(timings),
-      loadMessages: load.messages, loadAckP50: load.ackP50Ms, loadAckP99: load.ackP99Ms, fleetLoopBusy: load.eventLoopUtilization,
-      cpu, stages, rssMiB,
-    };
+    const series: ClusterFinalizationFigures[] = [];
+    for (const periodMs of periodsMs) {
+      progress(`${n} cars: ${activeTrips} trips open; each car publishes a point every ${periodMs / 1000} s`);
+      await fleet.startLoad(periodMs, 1, 'wall');
+      // One whole cycle before the first probe, or 5 s when cycles are longer (the phases are spread evenly from the start).
+      await sleep(Math.min(periodMs, FINAL.periodMs));
+      const targets = cpuTargets(bc);
+      const stages0 = await stageSnapshot(bc.cluster);
+      const cpu0 = cpuSnapshot(targets);
+      let finished = 0;
+      const timings = await runProbes(probeIds.length, 1, async (i) => {
+        const timing = await probe(i);
+        if (++finished % 10 === 0) progress(`${n} cars, a point every ${periodMs / 1000} s: ${finished}/${probeIds.length} probe trips finalized`);
+        return timing;
+      }, FINAL.probeSpacingMs);
+      const cpu = cpuShares(cpu0, cpuSnapshot(targets));
+      const stages = stageMeans(stages0, await stageSnapshot(bc.cluster));
+      const rssMiB = new Map([...bc.cluster.processes.values()].map((p) => [p.name, rss(p.child.pid ?? -1)]));
+      sent += probeIds.length * (FINAL.openPoints + 1);
+      const load = await fleet.stopLoad();
+      if (load.failures > 0) progress(`WARNING: ${load.failures} background publishes failed`);
+      sent += load.points;
+      await consumed(bc, base, sent, 'the steady load to be consumed');
+      series.push({
+        cars: n, periodMs, activeTrips, ...summarize(timings),
+        loadMessages: load.messages, loadAckP50: load.ackP50Ms, loadAckP99: load.ackP99Ms, fleetLoopBusy: load.eventLoopUtilization,
+        cpu, stages, rssMiB,
+      });
+    }
+    return series;
   } finally {
     progress(`${n} cars: disconnecting`);
     await fleet.end();
