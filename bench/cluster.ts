@@ -1,14 +1,18 @@
 /**
- * The cluster benchmark (issue 7): points per second with 1, 2 and 4 worker processes, publish to
- * searchable latency, and trip finalization latency with 5 and with 5,000 cars driving, on a local
- * cluster of PostgreSQL + PostGIS (default durability), NATS JetStream, Mosquitto and tripline
- * processes by role: 2 ingest, 1 sync, 1 api, and the workers.
- * Run: `npm run bench:cluster` (about 5 minutes). Progress goes to stderr, figures to stdout.
+ * The cluster benchmark (issue 7), on a local cluster of PostgreSQL + PostGIS (default
+ * durability), NATS JetStream, Mosquitto and tripline processes by role (2 ingest, 1 sync, 1 api,
+ * 1 to 4 workers), with the embedded benchmark's workloads:
+ * 1. points per second with 1, 2 and 4 worker processes, end to end and onto the bus; then the
+ *    workers alone, draining a bus filled while none ran;
+ * 2. publish to searchable latency (100 probe trips, 10 at a time, 20 background cars);
+ * 3. trip finalization latency with 5 and with 5,000 cars driving (a point every 5 s each), and
+ *    the same 5,000 trips at a point every 60 s, which tells the trip count from the message rate;
+ * 4. the CPU each process used during each measured window, from /proc.
+ * Run: `npm run bench:cluster` (about 3 minutes). Progress goes to stderr, figures to stdout.
  * The simulated devices are real MQTT clients in a worker thread of this process; everything,
  * devices included, shares the machine's cores, and the CPU table says who used them.
  */
-import { clusterPackagesMissing } from '../testkit/localClusterTest.js';
-import { clusterToken } from '../testkit/localClusterTest.js';
+import { clusterPackagesMissing, clusterToken } from '../testkit/localClusterTest.js';
 import { benchClusterFinalization, benchClusterSearchLatency, type ClusterFinalizationFigures } from './clusterLatency.js';
 import { benchClusterIngest, THROUGHPUT, type DrainFigures, type RoundFigures } from './clusterIngest.js';
 import {
@@ -49,7 +53,7 @@ async function main(): Promise<void> {
     console.log(`machine: ${host.cpu}, ${host.cores} cores, ${host.memGiB} GiB, node ${host.node}; PostgreSQL ${facts.postgres} + PostGIS, NATS ${facts.nats}, Mosquitto ${facts.mosquitto}; data in ${host.tmpdir}`);
     console.log(
       `durability: PostgreSQL defaults (fsync=${d.fsync}, synchronous_commit=${d.synchronous_commit}, full_page_writes=${d.full_page_writes}, wal_sync_method=${d.wal_sync_method}): ` +
-        'each write-store commit is on disk before the worker moves on; NATS JetStream file storage: a PubAck means written to the OS, ' +
+        'each write-store commit is on disk before the worker moves on; NATS JetStream file storage, 1 replica: a PubAck means written to the OS, ' +
         `fsynced every 2 min (${facts.nats.startsWith('2.9') ? 'fixed in 2.9' : 'sync_interval default'}); Mosquitto persistence on, its in-memory store saved every 1 s ` +
         '(autosave_interval 1): a device\'s PUBACK from Mosquitto precedes durability on the bus',
     );
@@ -76,7 +80,7 @@ async function main(): Promise<void> {
     progress(`registering ${BIG_FLEET} cars in bulk (registry 8 at a time; broker accounts written while Mosquitto is stopped)`);
     const bulk = await registerInBulk(bc, ids.bigCars, ids.throughput[0]!);
 
-    progress('starting tripline processes: api-1, sync-1, worker-1, ingest-1, ingest-2');
+    progress(`starting tripline processes: api-1, sync-1, worker-1, ${THROUGHPUT.ingestProcesses} ingest`);
     await bc.start('api-1', ['api']);
     await bc.start('sync-1', ['sync']);
     await bc.start('worker-1', ['worker']);
@@ -99,7 +103,7 @@ async function main(): Promise<void> {
     // Then the same 5,000 trips with a twelfth of the messages: is it the open trips or the message rate?
     const [fin5000, fin5000slow] = await benchClusterFinalization(bc, BIG_FLEET, ids.bigProbes, secrets(ids.bigProbes), ids.bigCars, bulk.secrets, [FINAL.periodMs, SLOW_PERIOD_MS]);
 
-    // The same trips through the API: the last probe trip, as a client would ask for it.
+    // The trips through the API, as a client asks for them: the search store serves the API's list.
     const api = withRole(bc.cluster, 'api')[0]!;
     const token = await clusterToken(bc.cluster, 'trips:read', TENANT);
     const listed = await fetch(`http://127.0.0.1:${api.httpPort}/v1/trips?limit=100&status=completed`, { headers: { authorization: `Bearer ${token}` } });
@@ -174,7 +178,7 @@ function print(r: Results): void {
   const tp = r.rounds;
   table([
     [`  worker processes (+ ${THROUGHPUT.ingestProcesses} ingest, 1 sync, 1 api)`, ...tp.map((x) => String(x.workers))],
-    ['  points/s, publish -> committed to the write store', ...tp.map((x) => num(x.points / x.committedS))],
+    ['  points/s, publish -> committed by the workers (stored or filtered)', ...tp.map((x) => num(x.points / x.committedS))],
     ['  points/s, publish -> on the bus (ingest)', ...tp.map((x) => num(x.points / x.busS))],
     ['  points/s, publish -> PUBACK from Mosquitto', ...tp.map((x) => num(x.points / x.brokerS))],
     ['  seconds: all PUBACKed / on the bus / committed', ...tp.map((x) => `${num(x.brokerS, 2)} / ${num(x.busS, 2)} / ${num(x.committedS, 2)}`)],
@@ -240,6 +244,7 @@ function print(r: Results): void {
     ['  machine waiting for I/O', ...windows.map(([, shares]) => cell(shares.machineIowaitCores))],
     ['  window (s)', ...windows.map(([, shares]) => shares.seconds.toFixed(1))],
   ]);
+  console.log('  (everything else: CPU of processes outside this cluster and benchmark, i.e. other users of the machine, during the same window)');
   console.log(`API check: GET /v1/trips?status=completed&limit=100 returned ${r.apiTrips} trips. p99 of 50 probes is their maximum (nearest rank). Total ${r.totalS} s.`);
 
   const cpuJson = (c: CpuShares) => ({ seconds: round(c.seconds, 2), cores: Object.fromEntries([...c.cores].map(([k, v]) => [k, round(v, 3)])), machineBusy: round(c.machineBusyCores, 3), iowait: round(c.machineIowaitCores, 3), other: round(c.otherCores, 3) });
