@@ -68,6 +68,8 @@ export interface CarStats {
   acknowledged: number;
   /** PUBACKs with 0x10: not delivered, sent again. */
   noSubscribers: number;
+  /** Points of the messages that got 0x10 at least once: what a device taking 0x10 for delivered (as an MQTT 3.1.1 one, which gets a plain PUBACK) would have lost. */
+  pointsDroppedBy0x10: number;
   /** PUBACKs with an error code, or publishes that failed or timed out: sent again. */
   failures: number;
   /** Messages in flight when a connection was lost (the client resends them on the next connection). */
@@ -89,7 +91,7 @@ export interface CarStats {
  * and 0x10, so the reason is read from the PUBACK itself ('packetreceive').
  */
 export class FaultCar {
-  readonly stats: CarStats = { publishes: 0, acknowledged: 0, noSubscribers: 0, failures: 0, inFlightAtDisconnect: 0, reconnects: 0 };
+  readonly stats: CarStats = { publishes: 0, acknowledged: 0, noSubscribers: 0, pointsDroppedBy0x10: 0, failures: 0, inFlightAtDisconnect: 0, reconnects: 0 };
   /** Timestamps of the points of acknowledged messages. */
   readonly acknowledgedTsMs: number[] = [];
   private inFlight = 0;
@@ -130,6 +132,7 @@ export class FaultCar {
   /** Sends one message until it is acknowledged (or `deadline` passes: then throws). */
   async send(points: TelemetryPoint[], deadline: number): Promise<void> {
     const payload = JSON.stringify({ points: points.map(toWire) });
+    let dropped = false;
     for (;;) {
       if (Date.now() > deadline) throw new Error(`${this.deviceId}: a message was not acknowledged before the deadline (${JSON.stringify(this.stats)})`);
       this.stats.publishes++;
@@ -148,6 +151,8 @@ export class FaultCar {
       }
       if (reason === NO_MATCHING_SUBSCRIBERS) {
         this.stats.noSubscribers++;
+        if (!dropped) this.stats.pointsDroppedBy0x10 += points.length;
+        dropped = true;
         await sleep(200);
         continue;
       }
