@@ -21,13 +21,13 @@ export function clusterPackagesMissing(): string | null {
   return message;
 }
 
-/** A local cluster in a temporary folder, fast settings for tests; `cleanup` stops it and removes the folder. */
-export async function startTestCluster(env: Record<string, string> = {}): Promise<LocalCluster & { dir: string; cleanup: () => Promise<void> }> {
+/** A local cluster in a temporary folder, fast settings for tests; `cleanup` stops it and removes the folder. `stderr: 'pipe'`: the test reads the processes' logs. */
+export async function startTestCluster(env: Record<string, string> = {}, options: { stderr?: 'pipe' } = {}): Promise<LocalCluster & { dir: string; cleanup: () => Promise<void> }> {
   const dir = tempServiceRoot('tripline-cluster-');
   const cluster = await startLocalCluster({
     dir,
     fast: true,
-    stderr: process.env.TRIPLINE_TEST_LOGS ? 'inherit' : 'ignore',
+    stderr: options.stderr ?? (process.env.TRIPLINE_TEST_LOGS ? 'inherit' : 'ignore'),
     env: { TRIPLINE_LOG_LEVEL: 'warn', TRIPLINE_SECRET_HASH_COST: '10', TRIPLINE_LIVE_TIMEOUT_S: '3', TRIPLINE_LEASE_TTL_S: '3', TRIPLINE_PARTITIONS: '8', ...env },
   });
   return Object.assign(cluster, {

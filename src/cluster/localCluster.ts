@@ -20,8 +20,8 @@ export interface LocalClusterOptions {
   fast?: boolean;
   /** Extra environment for every tripline process (TRIPLINE_PARTITIONS, TRIPLINE_LOG_LEVEL...). */
   env?: Record<string, string>;
-  /** Where each tripline process's stderr goes (default: this process's). */
-  stderr?: 'inherit' | 'ignore';
+  /** Where each tripline process's stderr goes (default: this process's); 'pipe': read it from `RoleProcess.child.stderr` (tests count log lines), and do read it. */
+  stderr?: 'inherit' | 'ignore' | 'pipe';
 }
 
 export interface RoleProcess {
@@ -42,8 +42,8 @@ export interface LocalCluster {
   startProcess: (name: string, roles: Role[], extraEnv?: Record<string, string>) => Promise<RoleProcess>;
   /** SIGKILL (a crash) or SIGTERM (a clean stop) of one process; resolves once it is gone. */
   stopProcess: (name: string, signal: 'SIGKILL' | 'SIGTERM') => Promise<void>;
-  /** Restarts a server (clean stop, start on the same files and port). */
-  restartService: (name: 'postgres' | 'nats' | 'mosquitto') => Promise<void>;
+  /** Restarts a server (clean stop, start on the same files and port), down for `downMs` in between. */
+  restartService: (name: 'postgres' | 'nats' | 'mosquitto', downMs?: number) => Promise<void>;
   stop: () => Promise<void>;
 }
 
@@ -124,8 +124,9 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
     processes,
     startProcess,
     stopProcess,
-    restartService: async (name) => {
+    restartService: async (name, downMs = 0) => {
       await services[name].stop();
+      await sleep(downMs);
       services[name] = await starters[name]();
     },
     stop: async () => {

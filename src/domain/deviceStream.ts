@@ -1,6 +1,6 @@
 import { alertId, type RaisedAlert } from './alerts/alert.js';
 import { sustainedSpeedingReached } from './alerts/riskAlerts.js';
-import { cleanPoints, flushCleaning, type Rejection } from './cleaning/cleanPoints.js';
+import { cleanPoints, flushCleaning, heldAwaitMissingSeqs, type Rejection } from './cleaning/cleanPoints.js';
 import { chooseSpeedLimit } from './enrichment/speedLimit.js';
 import { isNight, isRushHour, localClock } from './enrichment/timeOfDay.js';
 import { flushDetectors, initialDetectorsState, stepDetectors, type EventPoint } from './events/detectors.js';
@@ -33,11 +33,13 @@ export function onPoints(prev: DeviceTripState, points: TelemetryPoint[], receiv
   const step = emptyStep({ ...prev, lastMessageAtMs: receivedAtMs });
   const cleaned = cleanPoints(step.state.cleaning, points, receivedAtMs, config.cleaning);
   let { state: cleaning, accepted, rejected } = cleaned;
-  // Ignition off ends the trip now: nothing later will arrive to release the reorder buffer. A
-  // possible crash cannot wait for it either (the alert is due within a second): while an impact
-  // spike is held or awaits its confirming stop, each message is processed whole, at the cost of
-  // judging a point that arrives later than it as out of order.
-  if (points.some((p) => p.ignition === false) || crashUrgent(prev, cleaning.held, config)) {
+  // Ignition off ends the trip now: nothing later will arrive to release the reorder buffer —
+  // unless points sent before it are still missing (seqGapWaitS): then once they arrive, or at the
+  // device's silence. A possible crash cannot wait for it either (the alert is due within a
+  // second): while an impact spike is held or awaits its confirming stop, each message is
+  // processed whole, at the cost of judging a point that arrives later than it as out of order.
+  const ignitionOff = points.some((p) => p.ignition === false) || cleaning.held.some((p) => p.ignition === false);
+  if ((ignitionOff && !heldAwaitMissingSeqs(cleaning, receivedAtMs, config.cleaning)) || crashUrgent(prev, cleaning.held, config)) {
     const flushed = flushCleaning(cleaning, config.cleaning);
     cleaning = flushed.state;
     accepted = [...accepted, ...flushed.accepted];

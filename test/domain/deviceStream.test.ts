@@ -115,3 +115,34 @@ test('points without a speed still count as moving time', () => {
   const [trip] = feed(points).silence();
   assert.ok(trip && trip.exposure.movingS > 50 && trip.exposure.nightS > 50, JSON.stringify(trip?.exposure));
 });
+
+test('seqGapWaitS: an ignition-off message that overtook the one before it ends the trip once that one arrives, with all points', () => {
+  const waiting = { ...config, cleaning: { ...config.cleaning, seqGapWaitS: 30 } };
+  const t0 = Date.UTC(2026, 10, 24, 10);
+  const points = northbound(t0, [...Array(40).fill(15), 10, 5, 0, 0, 0, 0]).map((p, i) => ({ ...p, seq: i }));
+  points[points.length - 1] = { ...points[points.length - 1]!, ignition: false };
+  const messages = [points.slice(0, 20), points.slice(20, 36), points.slice(36)];
+  const run = (order: number[], pipeline = waiting) => {
+    let state = initialState('car-1', 'veh-1', 'acme');
+    const changes: TripSummary[] = [];
+    order.forEach((m, i) => {
+      const step = onPoints(state, messages[m]!, t0 + 60_000 + i * 1000, pipeline, context);
+      changes.push(...step.changes);
+      state = step.state;
+    });
+    return { completed: changes.filter((c) => c.status === 'completed'), state };
+  };
+  const inOrder = run([0, 1, 2]).completed;
+  assert.equal(inOrder.length, 1);
+  assert.equal(inOrder[0]!.pointCount, points.length);
+  const overtaken = run([0, 2, 1]);
+  assert.deepEqual(overtaken.completed, inOrder, 'the same trip');
+  const without = run([0, 2, 1], config).completed;
+  assert.ok(without[0] && without[0].pointCount < points.length, 'without the wait the late points were lost');
+  // The missing message never comes: the trip waits, and the device's silence ends it.
+  const lost = run([0, 2]);
+  assert.deepEqual(lost.completed, [], 'no trip end while points before it may still come');
+  const [ended] = onSilence(lost.state, waiting, context).changes.filter((c) => c.status === 'completed');
+  assert.equal(ended?.endReason, 'ignition_off');
+  assert.equal(ended?.pointCount, points.length - 16);
+});

@@ -26,3 +26,10 @@ test('a pipeline config file overrides only the thresholds it names, and rejects
   assert.throws(() => loadConfig({}, { TRIPLINE_PIPELINE_CONFIG: file({ cleaning: { maxAccuracy: 50 } }) }), /cleaning\.maxAccuracy: no such setting/);
   assert.throws(() => loadConfig({}, { TRIPLINE_PIPELINE_CONFIG: file({ trip: { tripGapS: '90' } }) }), /trip\.tripGapS: expected a number/);
 });
+
+test('with the NATS bus (cluster mode), points wait for missing seqs by default; a pipeline file may change that', () => {
+  assert.equal(loadConfig({}, {}).pipeline.cleaning.seqGapWaitS, 0, 'embedded: one ordered ingest, no wait');
+  const cluster = { TRIPLINE_NATS_URL: 'nats://127.0.0.1:4222' };
+  assert.equal(loadConfig({}, cluster).pipeline.cleaning.seqGapWaitS, 30);
+  assert.equal(loadConfig({}, { ...cluster, TRIPLINE_PIPELINE_CONFIG: file({ cleaning: { seqGapWaitS: 0 } }) }).pipeline.cleaning.seqGapWaitS, 0);
+});

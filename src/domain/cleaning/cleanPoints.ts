@@ -23,6 +23,14 @@ export interface CleanState {
   /** Timestamps and seqs of recently released points, oldest first (bounded by duplicateMemory). */
   recentTsMs: number[];
   recentSeqs: number[];
+  /**
+   * For seqGapWaitS: when each held point arrived (receipt time, parallel to `held`), the seq of
+   * the last point released, and seqs rejected on arrival after it (they fill no gap later).
+   * Absent in states saved before them: a held point then counts as having waited long enough.
+   */
+  heldAtMs?: number[];
+  lastReleasedSeq?: number | null;
+  skippedSeqs?: number[];
 }
 
 export interface Rejection {
@@ -38,7 +46,10 @@ export interface CleanResult {
 }
 
 export function initialCleanState(): CleanState {
-  return { held: [], newestSeenMs: null, lastReleasedMs: null, teleport: initialTeleportState(), recentTsMs: [], recentSeqs: [] };
+  return {
+    held: [], newestSeenMs: null, lastReleasedMs: null, teleport: initialTeleportState(), recentTsMs: [], recentSeqs: [],
+    heldAtMs: [], lastReleasedSeq: null, skippedSeqs: [],
+  };
 }
 
 export function cleanPoints(prev: CleanState, points: TelemetryPoint[], receivedAtMs: number, config: CleaningConfig): CleanResult {
@@ -48,12 +59,14 @@ export function cleanPoints(prev: CleanState, points: TelemetryPoint[], received
     const reason = checkPoint(point, receivedAtMs, config) ?? checkAgainstSeen(state, point);
     if (reason) {
       result.rejected.push({ point, reason });
+      // A seq rejected on its own merits will never be released: no later point waits for it.
+      if (point.seq !== undefined && reason !== 'duplicate' && reason !== 'out_of_order') skip(state, point.seq, config);
       continue;
     }
-    hold(state, point);
+    hold(state, point, receivedAtMs);
     const cutoffMs = state.newestSeenMs! - config.reorderWindowS * 1000;
-    while (state.held.length > 0 && (state.held[0]!.tsMs <= cutoffMs || state.held.length > config.maxHeldPoints)) {
-      release(result, state.held.shift()!, config);
+    while (state.held.length > 0 && ((state.held[0]!.tsMs <= cutoffMs && !awaitsMissingSeqs(state, 0, receivedAtMs, config)) || state.held.length > config.maxHeldPoints)) {
+      release(result, unhold(state), config);
     }
   }
   return result;
@@ -66,8 +79,48 @@ export function cleanPoints(prev: CleanState, points: TelemetryPoint[], received
 export function flushCleaning(prev: CleanState, config: CleaningConfig = DEFAULT_CLEANING_CONFIG): CleanResult {
   const state = copy(prev);
   const result: CleanResult = { state, accepted: [], rejected: [] };
-  while (state.held.length > 0) release(result, state.held.shift()!, config);
+  while (state.held.length > 0) release(result, unhold(state), config);
   return result;
+}
+
+/**
+ * Whether a held point still waits for seqs missing before it (seqGapWaitS): seqs that were
+ * neither released, nor held, nor rejected. At `receivedAtMs`, the receipt time of the message
+ * being cleaned. A point waits when it does not follow the point before it (released or held),
+ * or when the device's seqs are unknown so far, until it has waited seqGapWaitS. `knownStartOnly`:
+ * only a gap after a known seq counts (a device's first points may be the first it ever sent).
+ */
+export function awaitsMissingSeqs(state: CleanState, index: number, receivedAtMs: number, config: CleaningConfig, knownStartOnly = false): boolean {
+  const waitMs = config.seqGapWaitS * 1000;
+  const point = state.held[index];
+  if (!(waitMs > 0) || point?.seq === undefined) return false;
+  if (receivedAtMs - (state.heldAtMs?.[index] ?? 0) >= waitMs) return false;
+  const before = index > 0 ? state.held[index - 1]!.seq : nextSeq(state) - 1;
+  if (before === undefined || Number.isNaN(before)) return !knownStartOnly;
+  let expected = before + 1;
+  if (index > 0) while (state.skippedSeqs?.includes(expected)) expected++;
+  return point.seq !== expected;
+}
+
+/** Whether any held point waits for missing seqs; a gap after a device's very first points does not count. */
+export function heldAwaitMissingSeqs(state: CleanState, receivedAtMs: number, config: CleaningConfig): boolean {
+  return state.held.some((_, index) => awaitsMissingSeqs(state, index, receivedAtMs, config, true));
+}
+
+/** The seq expected next after the last released one (and those rejected after it); NaN when none was released. */
+function nextSeq(state: CleanState): number {
+  const last = state.lastReleasedSeq;
+  if (last === null || last === undefined) return Number.NaN;
+  let expected = last + 1;
+  while (state.skippedSeqs?.includes(expected)) expected++;
+  return expected;
+}
+
+function skip(state: CleanState, seq: number, config: CleaningConfig): void {
+  if (!(config.seqGapWaitS > 0)) return;
+  const last = state.lastReleasedSeq;
+  if (last !== null && last !== undefined && seq <= last) return;
+  state.skippedSeqs = [...(state.skippedSeqs ?? []), seq].slice(-config.duplicateMemory);
 }
 
 function checkAgainstSeen(state: CleanState, point: TelemetryPoint): CleaningReason | null {
@@ -81,16 +134,31 @@ function checkAgainstSeen(state: CleanState, point: TelemetryPoint): CleaningRea
 }
 
 /** Inserts in timestamp order; points nearly always arrive in order, so search from the end. */
-function hold(state: CleanState, point: TelemetryPoint): void {
+function hold(state: CleanState, point: TelemetryPoint, receivedAtMs: number): void {
   let i = state.held.length;
   while (i > 0 && state.held[i - 1]!.tsMs > point.tsMs) i--;
+  // Saved before receipt times were kept: those held then count as having waited.
+  const heldAtMs = state.heldAtMs ?? [];
+  while (heldAtMs.length < state.held.length) heldAtMs.unshift(0);
   state.held.splice(i, 0, point);
+  heldAtMs.splice(i, 0, receivedAtMs);
+  state.heldAtMs = heldAtMs;
   state.newestSeenMs = Math.max(state.newestSeenMs ?? point.tsMs, point.tsMs);
+}
+
+/** Takes the oldest held point out of the buffer. */
+function unhold(state: CleanState): TelemetryPoint {
+  state.heldAtMs?.shift();
+  return state.held.shift()!;
 }
 
 function release(result: CleanResult, point: TelemetryPoint, config: CleaningConfig): void {
   const state = result.state;
   state.lastReleasedMs = point.tsMs;
+  if (point.seq !== undefined) {
+    state.lastReleasedSeq = point.seq;
+    if (state.skippedSeqs?.length) state.skippedSeqs = state.skippedSeqs.filter((seq) => seq > point.seq!);
+  }
   // Remembered whatever the verdict, so a resend of a rejected jump is a duplicate, not a second jump.
   remember(state.recentTsMs, point.tsMs, config.duplicateMemory);
   if (point.seq !== undefined) remember(state.recentSeqs, point.seq, config.duplicateMemory);
@@ -112,5 +180,7 @@ function copy(state: CleanState): CleanState {
     teleport: { ...state.teleport },
     recentTsMs: [...state.recentTsMs],
     recentSeqs: [...state.recentSeqs],
+    ...(state.heldAtMs ? { heldAtMs: [...state.heldAtMs] } : {}),
+    ...(state.skippedSeqs ? { skippedSeqs: [...state.skippedSeqs] } : {}),
   };
 }

@@ -30,7 +30,21 @@ export interface CleaningConfig {
   maxHeldPoints: number;
   /** How many released timestamps and seqs are remembered to recognise a resent point as a duplicate. */
   duplicateMemory: number;
+  /**
+   * How long a point whose device `seq` does not follow the last one released waits for the
+   * missing ones, in receipt time (the ingest clock of the device's later messages), beyond the
+   * reorder window; 0: never. In cluster mode the broker spreads a device's messages over the
+   * ingest processes of its shared subscription, and redelivers a message to one of them after a
+   * refusal or a restart while later ones go through others: messages reach the bus out of order,
+   * by seconds, and without this wait their points would be judged out_of_order. Points without a
+   * seq never wait. 0 by default (one ordered ingest); the cluster's default is
+   * CLUSTER_SEQ_GAP_WAIT_S.
+   */
+  seqGapWaitS: number;
 }
+
+/** The cluster's seqGapWaitS: longer than a broker or bus restart and the redelivery after it. */
+export const CLUSTER_SEQ_GAP_WAIT_S = 30;
 
 export const DEFAULT_CLEANING_CONFIG: CleaningConfig = {
   nullIslandEpsDeg: 1e-6,
@@ -44,4 +58,5 @@ export const DEFAULT_CLEANING_CONFIG: CleaningConfig = {
   maxHeldPoints: 600,
   // Two minutes at 1 Hz: an MQTT QoS 1 resend arrives within seconds.
   duplicateMemory: 120,
+  seqGapWaitS: 0,
 };

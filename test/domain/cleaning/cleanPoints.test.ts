@@ -159,3 +159,58 @@ test('the 28 real nds drives lose no point', async () => {
   assert.deepEqual(rejected, []);
   assert.equal(accepted.length, rows.length);
 });
+
+/** Messages of 10 points, each received 2 s after the previous one, cleaned in the given order. */
+function messagesInOrder(order: number[], config: CleaningConfig, points = track(60), from: CleanState = initialCleanState()) {
+  let state = from;
+  const accepted: TelemetryPoint[] = [];
+  const rejected: Rejection[] = [];
+  order.forEach((m, i) => {
+    const result = cleanPoints(state, points.slice(m * 10, m * 10 + 10), T0 + i * 2000, config);
+    state = JSON.parse(JSON.stringify(result.state)) as CleanState; // checkpointed between messages
+    accepted.push(...result.accepted);
+    rejected.push(...result.rejected);
+  });
+  return { accepted, rejected, state };
+}
+
+const WAITING = { ...CONFIG, seqGapWaitS: 30 };
+/** A device whose seqs up to 9 were released already. */
+const known = (): CleanState => flushCleaning(cleanPoints(initialCleanState(), track(10), T0, WAITING).state, WAITING).state;
+
+test('seqGapWaitS: a message overtaken by the next one (cluster ingest) is merged, not judged out of order', () => {
+  const order = [1, 3, 2, 4, 6, 5];
+  assert.deepEqual(reasons(messagesInOrder(order, CONFIG, track(70), known()).rejected), Array(20).fill('out_of_order'), 'without the wait: lost');
+  const { accepted, rejected, state } = messagesInOrder(order, WAITING, track(70), known());
+  assert.deepEqual(rejected, []);
+  assert.deepEqual(secondsOf(accepted).slice(0, 40), Array.from({ length: 40 }, (_, i) => i + 10), 'in order, without waiting for the wait to end');
+  assert.deepEqual(secondsOf([...accepted, ...flushCleaning(state, WAITING).accepted]), Array.from({ length: 60 }, (_, i) => i + 10));
+});
+
+test('seqGapWaitS: the first message a device ever sends may come second (its points wait, once)', () => {
+  const order = [1, 0, ...Array.from({ length: 18 }, (_, i) => i + 2)];
+  const { accepted, rejected } = messagesInOrder(order, WAITING, track(200));
+  assert.deepEqual(rejected, []);
+  assert.deepEqual(secondsOf(accepted).slice(0, 20), Array.from({ length: 20 }, (_, i) => i));
+  assert.ok(accepted.length > 150, 'released once they waited 30 s of receipt time');
+});
+
+test('seqGapWaitS: a gap that never fills holds points back for that long in receipt time, then they go on', () => {
+  // Message 2 is lost for good; messages come every 2 s, so the wait of 30 s ends 15 messages later.
+  const order = [1, ...Array.from({ length: 20 }, (_, i) => i + 3)];
+  const { accepted, rejected, state } = messagesInOrder(order, WAITING, track(240), known());
+  assert.deepEqual(rejected, []);
+  const released = secondsOf(accepted);
+  assert.ok(released.includes(30) && !released.some((s) => s >= 20 && s < 30), 'the gap is skipped, in order');
+  assert.ok(state.held.length < 40, `points stopped waiting (${state.held.length} held)`);
+});
+
+test('seqGapWaitS: a seq rejected on arrival fills its gap; points without seq never wait', () => {
+  const points = track(40);
+  points[22] = { ...points[22]!, accuracyM: 500 };
+  const { accepted, rejected } = messagesInOrder([1, 2, 3], WAITING, points, known());
+  assert.deepEqual(reasons(rejected), ['poor_accuracy']);
+  assert.ok(secondsOf(accepted).includes(35), 'the points after it were not held back');
+  const noSeq = track(40).map(({ seq: _seq, ...point }) => point);
+  assert.ok(secondsOf(messagesInOrder([0, 1, 2, 3], WAITING, noSeq).accepted).includes(35), 'no seq: the reorder window alone, as before');
+});
