@@ -42,6 +42,9 @@ export async function startIngestRole(ctx: ClusterContext): Promise<RoleHandle> 
     password: config.mqttIngestPassword,
     // Outside the device id rule, so no device can sign in under (and take over) an ingest session.
     clientId: `tripline:${ctx.instanceId}`,
+    // Mosquitto 2.0 does not restore shared subscriptions after a restart: until ingest is back,
+    // devices' messages have no subscriber (MQTT 5 devices get reason 16 and resend). Come back fast.
+    reconnectMaxMs: 1_000,
     lookup: (deviceId) => identities.get(deviceId),
     onPublish,
     onRejected: (reason) => {
