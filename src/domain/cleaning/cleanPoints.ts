@@ -65,7 +65,7 @@ export function cleanPoints(prev: CleanState, points: TelemetryPoint[], received
     }
     hold(state, point, receivedAtMs);
     const cutoffMs = state.newestSeenMs! - config.reorderWindowS * 1000;
-    while (state.held.length > 0 && ((state.held[0]!.tsMs <= cutoffMs && !awaitsMissingSeqs(state, 0, receivedAtMs, config) && !inReceiptHold(state, receivedAtMs, config)) || state.held.length > config.maxHeldPoints)) {
+    while (state.held.length > 0 && ((state.held[0]!.tsMs <= cutoffMs && !awaitsMissingSeqs(state, 0, receivedAtMs, config)) || state.held.length > config.maxHeldPoints)) {
       release(result, unhold(state), config);
     }
   }
@@ -100,13 +100,6 @@ export function awaitsMissingSeqs(state: CleanState, index: number, receivedAtMs
   let expected = before + 1;
   if (index > 0) while (state.skippedSeqs?.includes(expected)) expected++;
   return point.seq !== expected;
-}
-
-/** Whether the oldest held point, having no seq, still sits out its receiptHoldS. */
-function inReceiptHold(state: CleanState, receivedAtMs: number, config: CleaningConfig): boolean {
-  const holdMs = config.receiptHoldS * 1000;
-  if (!(holdMs > 0) || state.held[0]?.seq !== undefined) return false;
-  return receivedAtMs - (state.heldAtMs?.[0] ?? 0) < holdMs;
 }
 
 /** Whether any held point waits for missing seqs; a gap after a device's very first points does not count. */

@@ -41,17 +41,7 @@ export interface CleaningConfig {
    * CLUSTER_SEQ_GAP_WAIT_S.
    */
   seqGapWaitS: number;
-  /**
-   * Points without a seq also stay in the reorder buffer this long in receipt time, beyond the
-   * reorder window: for them nothing tells what is missing, so only time lets a message that was
-   * overtaken by a later one (through another ingest connection) catch up. 0 by default; the
-   * cluster's default is CLUSTER_RECEIPT_HOLD_S.
-   */
-  receiptHoldS: number;
 }
-
-/** The cluster's receiptHoldS: far above the skew between share-group connections (milliseconds). */
-export const CLUSTER_RECEIPT_HOLD_S = 2;
 
 /** The cluster's seqGapWaitS: longer than a broker or bus restart and the redelivery after it. */
 export const CLUSTER_SEQ_GAP_WAIT_S = 30;
@@ -69,5 +59,4 @@ export const DEFAULT_CLEANING_CONFIG: CleaningConfig = {
   // Two minutes at 1 Hz: an MQTT QoS 1 resend arrives within seconds.
   duplicateMemory: 120,
   seqGapWaitS: 0,
-  receiptHoldS: 0,
 };

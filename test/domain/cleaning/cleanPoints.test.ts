@@ -214,26 +214,3 @@ test('seqGapWaitS: a seq rejected on arrival fills its gap; points without seq n
   const noSeq = track(40).map(({ seq: _seq, ...point }) => point);
   assert.ok(secondsOf(messagesInOrder([0, 1, 2, 3], WAITING, noSeq).accepted).includes(35), 'no seq: the reorder window alone, as before');
 });
-
-test('receiptHoldS: points without a seq, overtaken a moment ago by a later message, are merged rather than dropped', () => {
-  const points = track(60).map(({ seq: _seq, ...point }) => point);
-  const order = [0, 2, 1, 3, 5, 4];
-  const feed = (config: CleaningConfig) => {
-    let state = initialCleanState();
-    const accepted: TelemetryPoint[] = [];
-    const rejected: Rejection[] = [];
-    // Share-group connections: messages 50 ms apart, some overtaking the one before.
-    order.forEach((m, i) => {
-      const result = cleanPoints(state, points.slice(m * 10, m * 10 + 10), T0 + 60_000 + i * 50, config);
-      state = JSON.parse(JSON.stringify(result.state)) as CleanState;
-      accepted.push(...result.accepted);
-      rejected.push(...result.rejected);
-    });
-    const end = flushCleaning(state, config);
-    return { accepted: [...accepted, ...end.accepted], rejected: [...rejected, ...end.rejected] };
-  };
-  assert.equal(feed(CONFIG).rejected.filter((r) => r.reason === 'out_of_order').length, 20, 'without the hold: both overtaken messages lost');
-  const held = feed({ ...CONFIG, receiptHoldS: 2 });
-  assert.deepEqual(held.rejected, []);
-  assert.deepEqual(secondsOf(held.accepted), Array.from({ length: 60 }, (_, i) => i));
-});
