@@ -207,3 +207,11 @@ test('with an external provider the dashboard signs in there (endpoints from dis
     await issuer.close();
   }
 });
+
+test('the sign-in endpoints refuse a body over 16 KB before buffering it (anyone may call them)', async () => {
+  for (const path of ['/oauth/token', '/oauth/authorize']) {
+    const response = await fetch(`${t.httpUrl}${path}`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: `code=${'x'.repeat(5_000_000)}` });
+    assert.equal(response.status, 413, path);
+    assert.equal(((await response.json()) as { error: string }).error, 'invalid_request');
+  }
+});

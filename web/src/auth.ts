@@ -89,11 +89,12 @@ export async function beginSignIn(config: DashboardConfig, returnTo: string): Pr
 export async function completeSignIn(config: DashboardConfig, search: URLSearchParams): Promise<string> {
   const pendingText = sessionStorage.getItem(PENDING_KEY);
   sessionStorage.removeItem(PENDING_KEY);
-  const error = search.get('error');
-  if (error) throw new Error(`sign-in refused: ${search.get('error_description') ?? error}`);
   if (!pendingText) throw new Error('no sign-in was started in this tab; start again');
   const pending = JSON.parse(pendingText) as { verifier: string; state: string; returnTo: string };
+  // The state first: an error answer that does not belong to this tab's sign-in is someone's link, not news.
   if (search.get('state') !== pending.state) throw new Error('the sign-in answer does not belong to this tab (state mismatch); start again');
+  const error = search.get('error');
+  if (error) throw new Error(`sign-in refused: ${search.get('error_description') ?? error}`);
   const code = search.get('code');
   if (!code) throw new Error('the sign-in answer has no code');
   const response = await fetch(absolute(config.tokenEndpoint), {

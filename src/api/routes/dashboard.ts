@@ -128,6 +128,8 @@ export function registerDashboardRoutes(app: OpenAPIHono<ApiEnv>, deps: Dashboar
   });
   app.use('*', async (c, next) => {
     if (isApiPath(c.req.path) || (c.req.method !== 'GET' && c.req.method !== 'HEAD')) return next();
+    // Set before the file is served, whatever server runs the app (onFound's come too late for some).
+    if (c.req.path === '/' || c.req.path.endsWith('.html')) securityHeaders(c, csp);
     return statics(c, next);
   });
   app.get('*', (c, next) => {

@@ -1,3 +1,4 @@
+import { bodyLimit } from 'hono/body-limit';
 import { z, type OpenAPIHono } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { SCOPES, TENANT_ID, type ApiEnv, type Scope } from '../auth.js';
@@ -100,7 +101,7 @@ export function registerDevSignInRoutes(app: OpenAPIHono<ApiEnv>, deps: DevSignI
     return page(c, 200, signInPage(checked.ok, deps.defaultTenant, scopes, null));
   });
 
-  app.post('/oauth/authorize', async (c) => {
+  app.post('/oauth/authorize', formSizeLimit, async (c) => {
     const form = await formOf(c);
     if (!form) return page(c, 400, errorPage('expected a form (application/x-www-form-urlencoded)'));
     const checked = check(c, form);
@@ -122,7 +123,7 @@ export function registerDevSignInRoutes(app: OpenAPIHono<ApiEnv>, deps: DevSignI
     return c.redirect(target.toString(), 303);
   });
 
-  app.post('/oauth/token', async (c) => {
+  app.post('/oauth/token', formSizeLimit, async (c) => {
     c.header('cache-control', 'no-store');
     c.header('pragma', 'no-cache');
     const refuse = (error: string, description: string, status: 400 | 401 = 400) => c.json({ error, error_description: description }, status);
@@ -152,6 +153,12 @@ function isOwnCallback(redirectUri: string, host: string | undefined): boolean {
   return (url.protocol === 'http:' || url.protocol === 'https:') && url.host === host.toLowerCase() && url.pathname === DASHBOARD_CALLBACK_PATH
     && !url.search && !url.hash && !url.username && !url.password;
 }
+
+/** Refused while streaming in, before a large body is buffered: these routes take anyone's requests. */
+const formSizeLimit = bodyLimit({
+  maxSize: 16_384,
+  onError: (c) => c.json({ error: 'invalid_request', error_description: 'the body is over 16 KB' }, 413),
+});
 
 async function formOf(c: Context<ApiEnv>): Promise<Record<string, string | undefined> | null> {
   if (!(c.req.header('content-type') ?? '').toLowerCase().startsWith('application/x-www-form-urlencoded')) return null;
