@@ -304,8 +304,14 @@ export class TripWorker extends BackgroundLoop {
   private async statesOf(deviceIds: string[]): Promise<Map<string, DeviceTripState>> {
     const wanted = new Set(deviceIds);
     const missing = [...wanted].filter((id) => !this.states.has(id));
-    if (missing.length > 0) for (const [id, state] of await this.options.store.loadStates(missing)) this.states.set(id, state);
     const states = new Map<string, DeviceTripState>();
+    // Like the states a commit leaves, only open trips stay cached: the cache is the active trips.
+    if (missing.length > 0) {
+      for (const [id, state] of await this.options.store.loadStates(missing)) {
+        states.set(id, state);
+        if (state.trip) this.states.set(id, state);
+      }
+    }
     for (const id of wanted) {
       const state = this.states.get(id);
       if (state) states.set(id, state);
