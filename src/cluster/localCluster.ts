@@ -87,7 +87,7 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
   };
   const processes = new Map<string, RoleProcess>();
 
-  const startProcess = async (name: string, roles: Role[], extraEnv: Record<string, string> = {}): Promise<RoleProcess> => {
+  const spawnProcess = async (name: string, roles: Role[], extraEnv: Record<string, string>): Promise<RoleProcess> => {
     const httpPort = extraEnv.TRIPLINE_HTTP_PORT ? Number(extraEnv.TRIPLINE_HTTP_PORT) : await freePort();
     const child = spawn(process.execPath, [CLI, 'start', '--role', roles.join(',')], {
       env: { ...process.env, TRIPLINE_LOG_LEVEL: 'warn', ...env, TRIPLINE_INSTANCE_ID: name, ...extraEnv, TRIPLINE_HTTP_PORT: String(httpPort) },
@@ -97,6 +97,17 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
     processes.set(name, started);
     await waitForHttp(httpPort, child, name);
     return started;
+  };
+
+  const startProcess = async (name: string, roles: Role[], extraEnv: Record<string, string> = {}): Promise<RoleProcess> => {
+    try {
+      return await spawnProcess(name, roles, extraEnv);
+    } catch (error) {
+      // Once more, loudly: a free port can be taken between picking it and binding it.
+      processes.delete(name);
+      process.stderr.write(`local cluster: ${error instanceof Error ? error.message : String(error)}; starting ${name} once more\n`);
+      return spawnProcess(name, roles, extraEnv);
+    }
   };
 
   const stopProcess = async (name: string, signal: 'SIGKILL' | 'SIGTERM'): Promise<void> => {
@@ -151,7 +162,11 @@ async function loadSecrets(file: string): Promise<Secrets> {
 async function waitForHttp(port: number, child: ChildProcess, name: string, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`tripline process ${name} exited (${child.exitCode ?? child.signalCode}) while starting`);
+    if (child.exitCode !== null || child.signalCode !== null) {
+      // A piped stderr nobody has read yet still holds what the process said before it died.
+      const said = (child.stderr?.read() as Buffer | null)?.toString('utf8').slice(-2000) ?? '';
+      throw new Error(`tripline process ${name} exited (${child.exitCode ?? child.signalCode}) while starting${said ? `: ${said}` : ''}`);
+    }
     try {
       const response = await fetch(`http://127.0.0.1:${port}/healthz`);
       await response.body?.cancel();
