@@ -32,19 +32,8 @@ function installContextManager(): void {
 
 const MAX_SPANS_PER_TRACE = 1_000;
 
-/** A span of a kept trace, as `GET /v1/traces/{traceId}` returns it. */
-export interface SpanView {
-  name: string;
-  traceId: string;
-  spanId: string;
-  parentSpanId: string | null;
-  startMs: number;
-  endMs: number;
-  durationMs: number;
-  attributes: Record<string, string | number | boolean | Array<string | number | boolean | null>>;
-  status: { code: 'unset' | 'ok' | 'error'; message?: string };
-  links: Array<{ traceId: string; spanId: string }>;
-}
+export type { SpanView } from './spanView.js';
+import type { SpanView } from './spanView.js';
 
 /**
  * Keeps the spans of the most recent traces in memory, bounded both in traces and in spans:

@@ -1,29 +1,9 @@
 /** The API's shapes the dashboard reads (see /openapi.json). */
-export type EventType = 'harsh_braking' | 'harsh_acceleration' | 'harsh_cornering' | 'speeding' | 'crash' | 'phone_handling';
-export const EVENT_TYPES: EventType[] = ['harsh_braking', 'harsh_acceleration', 'harsh_cornering', 'speeding', 'crash', 'phone_handling'];
-
-export interface DrivingEvent {
-  type: EventType;
-  startMs: number;
-  endMs: number;
-  lat: number;
-  lon: number;
-  peak: number;
-  peakUnit: 'mps2' | 'mps' | 's';
-  severity: 'low' | 'medium' | 'high';
-  source: string;
-  details?: Record<string, number>;
-  traceId?: string;
-}
-
-export interface ScoreFactor {
-  factor: string;
-  group: 'behaviour' | 'exposure';
-  value: number;
-  unit: string;
-  points: number;
-  explanation: string;
-}
+// The domain's own definitions (pure modules, no Node): one source for server and dashboard.
+export { DRIVING_EVENT_TYPES as EVENT_TYPES, type DrivingEvent, type DrivingEventType as EventType } from '../../src/domain/events/drivingEvent.js';
+export type { ScoreFactor } from '../../src/domain/scoring/tripScore.js';
+import type { DrivingEvent } from '../../src/domain/events/drivingEvent.js';
+import type { ScoreFactor } from '../../src/domain/scoring/tripScore.js';
 
 export interface Trip {
   tripId: string;
@@ -76,21 +56,7 @@ export interface Position {
   tripStartMs: number;
 }
 
-export interface Alert {
-  alertId: string;
-  type: string;
-  deviceId: string;
-  vehicleId: string;
-  driverId?: string | null;
-  tripId?: string | null;
-  startMs: number;
-  receivedAtMs?: number;
-  lat: number;
-  lon: number;
-  severity: string;
-  peak: number;
-  peakUnit: string;
-}
+export type { Alert } from '../../src/domain/alerts/alert.js';
 
 export interface GroupStats {
   id: string;
@@ -110,14 +76,4 @@ export interface VehicleScore {
   breakdown: ScoreFactor[];
 }
 
-export interface Span {
-  name: string;
-  traceId: string;
-  spanId: string;
-  parentSpanId: string | null;
-  startMs: number;
-  endMs: number;
-  durationMs: number;
-  attributes: Record<string, unknown>;
-  status: { code: 'unset' | 'ok' | 'error'; message?: string };
-}
+export type { SpanView as Span } from '../../src/runtime/spanView.js';

@@ -9,7 +9,7 @@ import { openPgSearchIndex, type PgSearchIndex } from '../../adapters/postgres/p
 import { openPgWriteStore, type PgWriteStore } from '../../adapters/postgres/pgWriteStore.js';
 import type { AlertStore } from '../../ports/alertStore.js';
 import type { DeviceRegistry } from '../../ports/deviceRegistry.js';
-import type { PlatformConfig } from '../config.js';
+import { SETTINGS, type PlatformConfig } from '../config.js';
 import { createMetrics, type Metrics } from '../metrics.js';
 import { otlpEndpointFromEnv, Tracing } from '../tracing.js';
 import { openBrokerAccounts, type OpenedBrokerAccounts } from './brokerAccounts.js';
@@ -18,10 +18,9 @@ import { BrokerSyncedRegistry } from './brokerSyncedRegistry.js';
 /** Required settings, by what needs them: a clear error at start rather than a failure later. */
 function required(config: PlatformConfig, key: 'natsUrl' | 'databaseUrl' | 'searchDatabaseUrl' | 'mqttUrl', why: string): string {
   const value = config[key];
-  if (!value) throw new Error(`cluster mode: ${why} needs ${ENV[key]}`);
+  if (!value) throw new Error(`cluster mode: ${why} needs ${SETTINGS[key].env}`);
   return value;
 }
-const ENV = { natsUrl: 'TRIPLINE_NATS_URL', databaseUrl: 'TRIPLINE_DATABASE_URL', searchDatabaseUrl: 'TRIPLINE_SEARCH_DATABASE_URL', mqttUrl: 'TRIPLINE_MQTT_URL' } as const;
 
 /**
  * What the roles of one cluster process share: metrics, tracing, one NATS connection, and each
