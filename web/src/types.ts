@@ -2,37 +2,14 @@
 // The domain's own definitions (pure modules, no Node): one source for server and dashboard.
 export { DRIVING_EVENT_TYPES as EVENT_TYPES, type DrivingEvent, type DrivingEventType as EventType } from '../../src/domain/events/drivingEvent.js';
 export type { ScoreFactor } from '../../src/domain/scoring/tripScore.js';
-import type { DrivingEvent } from '../../src/domain/events/drivingEvent.js';
+import type { TripSummary } from '../../src/domain/trip.js';
 import type { ScoreFactor } from '../../src/domain/scoring/tripScore.js';
 
-export interface Trip {
-  tripId: string;
-  deviceId: string;
-  vehicleId: string;
-  driverId: string | null;
-  policyId: string | null;
-  status: 'active' | 'completed';
-  startMs: number;
-  endMs: number;
-  start: { lat: number; lon: number };
-  end: { lat: number; lon: number };
-  distanceM: number;
-  durationS: number;
-  maxSpeedMps: number;
-  meanSpeedMps: number;
-  pointCount: number;
-  bbox: [number, number, number, number];
-  endReason: string | null;
-  events: DrivingEvent[];
-  eventCounts: Record<string, number>;
-  exposure: { movingS: number; nightS: number; rushHourS: number; speedingS: number; roadM: Record<string, number> };
-  startPlace: string | null;
-  endPlace: string | null;
-  timeZone: string | null;
-  score: { score: number; breakdown: ScoreFactor[] } | null;
+/** A trip as the API returns it: the domain's summary, its trace links, and (for near searches) the closest approach. */
+export type Trip = TripSummary & {
   traceIds?: string[];
   approach?: { closestMs: number; distanceM: number; lat: number; lon: number };
-}
+};
 
 export interface TripPage {
   trips: Trip[];
