@@ -58,7 +58,7 @@ async function nothingWritten(store: ContractStore): Promise<void> {
   assert.deepEqual(await store.counts(), { trips: 0, chunks: 0, points: 0 });
   assert.deepEqual(await store.readAfter(0, 10), []);
   assert.deepEqual(await store.alertsAfter(0, 10), []);
-  assert.deepEqual(await store.openTripStates(), []);
+  assert.deepEqual(await store.activeStates(), []);
   assert.deepEqual((await store.head()).seq, 0);
 }
 
@@ -102,14 +102,16 @@ export function writeStoreContract(name: string, open: () => Promise<{ store: Co
     assert.deepEqual(await store.cursors(), new Map([[0, 8], [1, 1], [2, 9]]));
   });
 
-  withStore('device states: the latest checkpoint wins; openTripStates lists only open trips', async (store) => {
-    await store.commit([batchOf(0, 1, { states: [stateOf('car-1', true), stateOf('car-2', false)] })]);
-    assert.deepEqual((await store.openTripStates()).map((s) => s.deviceId), ['car-1']);
+  withStore('device states: the latest checkpoint wins; activeStates lists open trips and states holding points', async (store) => {
+    const holding = stateOf('car-4', false);
+    holding.cleaning = { ...holding.cleaning, held: [{ tsMs: 1000, lat: 48.1, lon: 11.5 }], heldAtMs: [1005] };
+    await store.commit([batchOf(0, 1, { states: [stateOf('car-1', true), stateOf('car-2', false), holding] })]);
+    assert.deepEqual((await store.activeStates()).map((s) => s.deviceId).sort(), ['car-1', 'car-4']);
     const later = stateOf('car-1', false, 9000);
-    await store.commit([batchOf(0, 2, { states: [later, stateOf('car-3', true)] })]);
-    assert.deepEqual(await store.openTripStates(), [asStored(stateOf('car-3', true))]);
-    const loaded = await store.loadStates(['car-1', 'car-2', 'car-3', 'car-4']);
-    assert.deepEqual([...loaded.keys()].sort(), ['car-1', 'car-2', 'car-3']);
+    await store.commit([batchOf(0, 2, { states: [later, stateOf('car-3', true), stateOf('car-4', false)] })]);
+    assert.deepEqual(await store.activeStates(), [asStored(stateOf('car-3', true))]);
+    const loaded = await store.loadStates(['car-1', 'car-2', 'car-3', 'car-4', 'car-5']);
+    assert.deepEqual([...loaded.keys()].sort(), ['car-1', 'car-2', 'car-3', 'car-4']);
     assert.deepEqual(loaded.get('car-1'), asStored(later));
     assert.deepEqual(await store.loadStates([]), new Map());
   });

@@ -1,6 +1,6 @@
 import { alertId, type RaisedAlert } from './alerts/alert.js';
 import { sustainedSpeedingReached } from './alerts/riskAlerts.js';
-import { cleanPoints, flushCleaning, heldAwaitMissingSeqs, type Rejection } from './cleaning/cleanPoints.js';
+import { cleanPoints, flushCleaning, heldStillWait, type Rejection } from './cleaning/cleanPoints.js';
 import { chooseSpeedLimit } from './enrichment/speedLimit.js';
 import { isNight, isRushHour, localClock } from './enrichment/timeOfDay.js';
 import { flushDetectors, initialDetectorsState, stepDetectors, type EventPoint } from './events/detectors.js';
@@ -30,16 +30,28 @@ export interface StreamStep {
  * detect events, segment, accumulate exposure by local time, and complete ended trips.
  */
 export function onPoints(prev: DeviceTripState, points: TelemetryPoint[], receivedAtMs: number, config: PipelineConfig, context: TripContext): StreamStep {
-  const step = emptyStep({ ...prev, lastMessageAtMs: receivedAtMs });
-  const cleaned = cleanPoints(step.state.cleaning, points, receivedAtMs, config.cleaning);
+  return advanceStream({ ...prev, lastMessageAtMs: receivedAtMs }, points, receivedAtMs, config, context);
+}
+
+/**
+ * The device's receipt-time clock moved on to `atMs` without a message of its own (a worker's
+ * tick, see nextWaitEndMs): held points whose wait has ended leave, as if a message had come.
+ */
+export function onTick(prev: DeviceTripState, atMs: number, config: PipelineConfig, context: TripContext): StreamStep {
+  return advanceStream(prev, [], atMs, config, context);
+}
+
+function advanceStream(prev: DeviceTripState, points: TelemetryPoint[], nowMs: number, config: PipelineConfig, context: TripContext): StreamStep {
+  const step = emptyStep(prev);
+  const cleaned = cleanPoints(step.state.cleaning, points, nowMs, config.cleaning);
   let { state: cleaning, accepted, rejected } = cleaned;
   // Ignition off ends the trip now: nothing later will arrive to release the reorder buffer —
-  // unless points sent before it are still missing (seqGapWaitS): then once they arrive, or at the
-  // device's silence. A possible crash cannot wait for it either (the alert is due within a
-  // second): while an impact spike is held or awaits its confirming stop, each message is
-  // processed whole, at the cost of judging a point that arrives later than it as out of order.
+  // unless points sent before it may still be on their way (seqGapWaitS, arrivalHoldS): then once
+  // they arrive, or when the wait ends. A possible crash cannot wait for it either (the alert is
+  // due within a second): while an impact spike is held or awaits its confirming stop, each message
+  // is processed whole, at the cost of judging a point that arrives later than it as out of order.
   const ignitionOff = points.some((p) => p.ignition === false) || cleaning.held.some((p) => p.ignition === false);
-  if ((ignitionOff && !heldAwaitMissingSeqs(cleaning, receivedAtMs, config.cleaning)) || crashUrgent(prev, cleaning.held, config)) {
+  if ((ignitionOff && !heldStillWait(cleaning, nowMs, config.cleaning)) || crashUrgent(prev, cleaning.held, config)) {
     const flushed = flushCleaning(cleaning, config.cleaning);
     cleaning = flushed.state;
     accepted = [...accepted, ...flushed.accepted];

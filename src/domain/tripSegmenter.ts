@@ -42,6 +42,15 @@ export interface DeviceTripState {
   atLastMove: TripAccumulator | null;
 }
 
+/**
+ * Whether the device needs watching: its trip is open, or points wait in its cleaning buffer.
+ * Either ends only by a later message, a tick or the device's silence; the worker keeps such
+ * states in memory and its watchdogs look at them.
+ */
+export function isActive(state: DeviceTripState): boolean {
+  return state.trip !== null || state.cleaning.held.length > 0;
+}
+
 export interface SegmentStep {
   state: DeviceTripState;
   /** Trips that became known (first movement) or ended with this step, in order. */

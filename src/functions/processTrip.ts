@@ -1,7 +1,7 @@
 import type { Alert } from '../domain/alerts/alert.js';
 import type { DrivingEvent } from '../domain/events/drivingEvent.js';
 import type { CleaningReason } from '../domain/cleaning/cleanPoints.js';
-import { onPoints, onSilence, type StreamStep } from '../domain/deviceStream.js';
+import { onPoints, onSilence, onTick, type StreamStep } from '../domain/deviceStream.js';
 import type { PipelineConfig } from '../domain/pipelineConfig.js';
 import type { TripSummary } from '../domain/trip.js';
 import type { Enricher, TripContext } from '../domain/tripContext.js';
@@ -46,6 +46,12 @@ export function processBatch(
       if (!state || state.lastMessageAtMs !== message.lastMessageAtMs) continue;
       receivedAtMs = message.lastMessageAtMs;
       step = onSilence(state, config, context);
+    } else if (message.kind === 'tick') {
+      const state = states.get(message.deviceId);
+      if (!state) continue;
+      // Like a silence: what a tick releases was received with the device's last message.
+      receivedAtMs = state.lastMessageAtMs ?? message.atMs;
+      step = onTick(state, message.atMs, config, context);
     } else {
       const known = states.get(message.deviceId);
       // The registry's assignment as of this message: a trip is credited to who drove it then.

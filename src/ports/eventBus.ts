@@ -19,7 +19,18 @@ export interface SilenceMessage {
   lastMessageAtMs: number;
 }
 
-export type BusMessage = PointsMessage | SilenceMessage;
+/**
+ * Appended by a worker when a point the device's state holds has waited long enough (see
+ * nextWaitEndMs) and the device sent nothing since: the device's clock moves on to `atMs`, in
+ * order with its messages, so a replay releases the same points at the same place.
+ */
+export interface TickMessage {
+  kind: 'tick';
+  deviceId: string;
+  atMs: number;
+}
+
+export type BusMessage = PointsMessage | SilenceMessage | TickMessage;
 
 /** Metadata beside a message, such as its W3C trace context (`traceparent`, `tracestate`). */
 export type BusHeaders = Record<string, string>;

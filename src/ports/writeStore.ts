@@ -65,8 +65,8 @@ export interface TripChange {
 export interface WriteStore {
   cursors(): Promise<Map<number, number>>;
   loadStates(deviceIds: string[]): Promise<Map<string, DeviceTripState>>;
-  /** All device states with an open trip (for the live-trip watchdog after a restart). */
-  openTripStates(): Promise<DeviceTripState[]>;
+  /** All device states that need watching (isActive: an open trip or held points), for a worker that starts or takes partitions over. */
+  activeStates(): Promise<DeviceTripState[]>;
   /** Writes the effects of one or more partitions' batches, with their offsets, in one transaction. */
   commit(batches: BatchEffects[]): Promise<void>;
   trip(tenantId: string, tripId: string): Promise<TripSummary | null>;

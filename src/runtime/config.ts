@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { ID_PATTERN, ID_RULE } from '../domain/ids.js';
 import { DEFAULT_PIPELINE_CONFIG, type PipelineConfig } from '../domain/pipelineConfig.js';
 import { DEFAULT_TRIP_CONFIG } from '../domain/tripConfig.js';
-import { CLUSTER_SEQ_GAP_WAIT_S, DEFAULT_CLEANING_CONFIG } from '../domain/cleaning/cleaningConfig.js';
+import { CLUSTER_ARRIVAL_HOLD_S, CLUSTER_SEQ_GAP_WAIT_S, DEFAULT_CLEANING_CONFIG } from '../domain/cleaning/cleaningConfig.js';
 import { ASYMMETRIC_JWT_ALGORITHMS } from '../security/jwtAuthenticator.js';
 import { loadPipelineConfig } from './pipelineConfigFile.js';
 
@@ -171,8 +171,11 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
       ...DEFAULT_PIPELINE_CONFIG,
       trip: { ...DEFAULT_TRIP_CONFIG, tripGapS: config.tripGapS, idleTimeoutS: config.idleTimeoutS },
       // Cluster ingest (several share-group members, NATS) may put a device's messages on the bus
-      // out of order: points wait for missing seqs there (see seqGapWaitS).
-      cleaning: { ...DEFAULT_CLEANING_CONFIG, seqGapWaitS: config.natsUrl ? CLUSTER_SEQ_GAP_WAIT_S : DEFAULT_CLEANING_CONFIG.seqGapWaitS },
+      // out of order: points wait there for missing seqs, or without seqs a moment (see
+      // seqGapWaitS, arrivalHoldS).
+      cleaning: config.natsUrl
+        ? { ...DEFAULT_CLEANING_CONFIG, seqGapWaitS: CLUSTER_SEQ_GAP_WAIT_S, arrivalHoldS: CLUSTER_ARRIVAL_HOLD_S }
+        : DEFAULT_CLEANING_CONFIG,
     }),
   };
 }

@@ -22,6 +22,7 @@ import { createDeviceAuthenticator } from './deviceAuth.js';
 import { startDeviceWatcher } from './deviceWatcher.js';
 import { createIngestService } from './ingestService.js';
 import { startLiveTripWatchdog } from './liveTripWatchdog.js';
+import { startWaitTicker } from './waitTicker.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { RateLimiter } from './rateLimiter.js';
 import { SyncLoop } from './syncLoop.js';
@@ -100,6 +101,7 @@ export async function startEmbedded(config: PlatformConfig, logger: Logger): Pro
   sync.start();
   let backlog = await worker.backlog();
   const stopWatchdog = startLiveTripWatchdog(bus, worker, config.liveTimeoutS * 1000, () => backlog > config.maxBusBacklog);
+  const stopTicker = startWaitTicker(bus, worker);
   let busLagMs = 0;
   const housekeeping = setInterval(() => {
     void worker.backlog().then((n) => metrics.busBacklog.set((backlog = n)));
@@ -212,6 +214,7 @@ export async function startEmbedded(config: PlatformConfig, logger: Logger): Pro
       clearInterval(housekeeping);
       clearInterval(pruning);
       stopWatchdog();
+      stopTicker();
       await stopWatcher();
       // Before the broker closes, so no downlink publish meets a closed broker; undispatched alerts wait for the next start.
       await dispatcher.stop();

@@ -1,17 +1,17 @@
 import type { EventBus, SilenceMessage } from '../ports/eventBus.js';
 
-export interface OpenTripSource {
-  openTrips(): Iterable<{ deviceId: string; lastMessageAtMs: number; lastSeenWallMs: number }>;
+export interface ActiveDeviceSource {
+  activeDevices(): Iterable<{ deviceId: string; lastMessageAtMs: number; lastSeenWallMs: number }>;
 }
 
 /**
- * Ends live trips whose device went silent, by the wall clock. It does not close them
- * itself: it appends a `silence` message to the device's stream, so the close is ordered
- * with the device's points and replays the same way.
+ * Ends live trips whose device went silent, by the wall clock, and releases the points such a
+ * device still holds. It does not close them itself: it appends a `silence` message to the
+ * device's stream, so the close is ordered with the device's points and replays the same way.
  */
 export function startLiveTripWatchdog(
   bus: EventBus,
-  source: OpenTripSource,
+  source: ActiveDeviceSource,
   silenceMs: number,
   /** While ingest holds messages back, a device may look silent without being so: judge nobody then. */
   pushingBack: () => boolean,
@@ -22,7 +22,7 @@ export function startLiveTripWatchdog(
     if (pushingBack()) return;
     const now = Date.now();
     const due: SilenceMessage[] = [];
-    for (const trip of source.openTrips()) {
+    for (const trip of source.activeDevices()) {
       if (now - trip.lastSeenWallMs < silenceMs || requested.get(trip.deviceId) === trip.lastMessageAtMs) continue;
       requested.set(trip.deviceId, trip.lastMessageAtMs);
       due.push({ kind: 'silence', deviceId: trip.deviceId, lastMessageAtMs: trip.lastMessageAtMs });

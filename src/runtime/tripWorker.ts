@@ -2,7 +2,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import type { PipelineConfig } from '../domain/pipelineConfig.js';
 import type { TripContext } from '../domain/tripContext.js';
-import type { DeviceTripState } from '../domain/tripSegmenter.js';
+import { isActive, type DeviceTripState } from '../domain/tripSegmenter.js';
+import { nextWaitEndMs } from '../domain/cleaning/cleanPoints.js';
 import type { Alert } from '../domain/alerts/alert.js';
 import { processBatch, type ProcessOutcome } from '../functions/processTrip.js';
 import { partitionOf, type EventBus } from '../ports/eventBus.js';
@@ -79,7 +80,7 @@ export class TripWorker extends BackgroundLoop {
     for (const partition of partitions) this.reloading.add(partition);
     try {
       for (const [partition, offset] of await this.options.store.cursors()) if (partitions.has(partition)) this.cursors.set(partition, offset);
-      for (const state of await this.options.store.openTripStates()) {
+      for (const state of await this.options.store.activeStates()) {
         if (partitions.has(partitionOf(state.deviceId, this.options.bus.partitionCount))) this.states.set(state.deviceId, state);
       }
     } finally {
@@ -114,13 +115,21 @@ export class TripWorker extends BackgroundLoop {
   }
 
   /**
-   * Devices whose trip is open, with when their last message was received and when they were
-   * last heard from: a restart counts as hearing from everyone, so downtime closes no trip.
+   * Devices with an open trip or held points, with when their last message was received and when
+   * they were last heard from: a restart counts as hearing from everyone, so downtime closes no trip.
    */
-  *openTrips(): Iterable<{ deviceId: string; lastMessageAtMs: number; lastSeenWallMs: number }> {
+  *activeDevices(): Iterable<{ deviceId: string; lastMessageAtMs: number; lastSeenWallMs: number }> {
     for (const [deviceId, state] of this.states) {
-      if (!state.trip || state.lastMessageAtMs === null) continue;
+      if (state.lastMessageAtMs === null) continue;
       yield { deviceId, lastMessageAtMs: state.lastMessageAtMs, lastSeenWallMs: Math.max(state.lastMessageAtMs, this.startedAtMs) };
+    }
+  }
+
+  /** Devices whose held points wait on the clock, with when the first wait ends (receipt time). */
+  *waitEnds(): Iterable<{ deviceId: string; endMs: number }> {
+    for (const [deviceId, state] of this.states) {
+      const endMs = state.cleaning.held.length > 0 ? nextWaitEndMs(state.cleaning, this.options.config.cleaning) : null;
+      if (endMs !== null) yield { deviceId, endMs };
     }
   }
 
@@ -203,8 +212,8 @@ export class TripWorker extends BackgroundLoop {
       if (owned.has(effects.partition)) {
         this.cursors.set(effects.partition, effects.offset);
         for (const state of effects.states) {
-          // Only devices with an open trip stay cached, so memory follows the trips driving now.
-          if (state.trip) this.states.set(state.deviceId, state);
+          // Only active devices stay cached, so memory follows the trips driving now.
+          if (isActive(state)) this.states.set(state.deviceId, state);
           else this.states.delete(state.deviceId);
         }
       }
@@ -220,7 +229,7 @@ export class TripWorker extends BackgroundLoop {
     metrics.pointsConsumed.inc(consumedPoints);
     for (const received of receivedAtMs) metrics.ingestToStoredSeconds.observe((now - received) / 1000);
     metrics.stageSeconds.observe({ stage: 'trip_worker' }, (performance.now() - started) / 1000);
-    metrics.activeTrips.set(this.states.size);
+    metrics.activeTrips.set(this.openTripCount());
     if (alerts > 0) this.options.onAlertsCommitted();
     if (tripChanges > 0) this.options.onCommitted();
     return processed;
@@ -301,15 +310,21 @@ export class TripWorker extends BackgroundLoop {
     return commitSpans;
   }
 
+  private openTripCount(): number {
+    let open = 0;
+    for (const state of this.states.values()) if (state.trip) open++;
+    return open;
+  }
+
   private async statesOf(deviceIds: string[]): Promise<Map<string, DeviceTripState>> {
     const wanted = new Set(deviceIds);
     const missing = [...wanted].filter((id) => !this.states.has(id));
     const states = new Map<string, DeviceTripState>();
-    // Like the states a commit leaves, only open trips stay cached: the cache is the active trips.
+    // Like the states a commit leaves, only active devices stay cached.
     if (missing.length > 0) {
       for (const [id, state] of await this.options.store.loadStates(missing)) {
         states.set(id, state);
-        if (state.trip) this.states.set(id, state);
+        if (isActive(state)) this.states.set(id, state);
       }
     }
     for (const id of wanted) {

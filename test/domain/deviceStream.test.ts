@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 import { before, test } from 'node:test';
 import { createTripContext } from '../../src/adapters/enrichment/tripContext.js';
-import { onPoints, onSilence, type StreamStep } from '../../src/domain/deviceStream.js';
+import { onPoints, onSilence, onTick, type StreamStep } from '../../src/domain/deviceStream.js';
 import { destination } from '../../src/domain/geo.js';
 import type { TelemetryPoint } from '../../src/domain/point.js';
 import { DEFAULT_PIPELINE_CONFIG } from '../../src/domain/pipelineConfig.js';
@@ -145,4 +145,33 @@ test('seqGapWaitS: an ignition-off message that overtook the one before it ends 
   const [ended] = onSilence(lost.state, waiting, context).changes.filter((c) => c.status === 'completed');
   assert.equal(ended?.endReason, 'ignition_off');
   assert.equal(ended?.pointCount, points.length - 16);
+});
+
+test('arrivalHoldS: without seqs, an ignition-off message that overtook the one before it ends the trip at the tick after the hold, with all points', () => {
+  const holding = { ...config, cleaning: { ...config.cleaning, arrivalHoldS: 1 } };
+  const t0 = Date.UTC(2026, 10, 24, 10);
+  const points = northbound(t0, [...Array(40).fill(15), 10, 5, 0, 0, 0, 0]);
+  points[points.length - 1] = { ...points[points.length - 1]!, ignition: false };
+  const messages = [points.slice(0, 20), points.slice(20, 36), points.slice(36)];
+  // A backlog sent at once: message m received at 20 ms * m, processed in `order`.
+  const run = (order: number[], pipeline = holding) => {
+    let state = initialState('car-1', 'veh-1', 'acme');
+    const changes: TripSummary[] = [];
+    const take = (step: StreamStep) => {
+      changes.push(...step.changes);
+      state = step.state;
+    };
+    for (const m of order) take(onPoints(state, messages[m]!, t0 + 60_000 + m * 20, pipeline, context));
+    const beforeTick = changes.filter((c) => c.status === 'completed').length;
+    take(onTick(state, t0 + 60_000 + 40 + 1000, pipeline, context));
+    return { completed: changes.filter((c) => c.status === 'completed'), beforeTick, state };
+  };
+  const overtaken = run([0, 2, 1]);
+  assert.equal(overtaken.beforeTick, 0, 'ignition off waits for the hold');
+  assert.equal(overtaken.completed.length, 1);
+  assert.equal(overtaken.completed[0]!.pointCount, points.length, 'every point in the trip');
+  assert.equal(overtaken.completed[0]!.endReason, 'ignition_off');
+  assert.equal(overtaken.state.lastMessageAtMs, t0 + 60_000 + 20, 'a tick is not a message of the device');
+  const without = run([0, 2, 1], config).completed;
+  assert.ok(without[0] && without[0].pointCount < points.length, 'without the hold the late points were lost');
 });

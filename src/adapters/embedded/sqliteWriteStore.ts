@@ -1,7 +1,7 @@
 import type { Alert } from '../../domain/alerts/alert.js';
 import type { TelemetryPoint } from '../../domain/point.js';
 import type { TripSummary } from '../../domain/trip.js';
-import type { DeviceTripState } from '../../domain/tripSegmenter.js';
+import { isActive, type DeviceTripState } from '../../domain/tripSegmenter.js';
 import { CursorConflictError, type AlertFeed, type AlertRow, type BatchEffects, type ChangeFeed, type TripChange, type WriteStore } from '../../ports/writeStore.js';
 import { linkTraces, syncTraces } from '../tripTraceLinks.js';
 import { decodeChunk, encodeChunk } from './pointChunkCodec.js';
@@ -91,7 +91,7 @@ export class SqliteWriteStore implements WriteStore, ChangeFeed, AlertFeed {
     return states;
   }
 
-  async openTripStates(): Promise<DeviceTripState[]> {
+  async activeStates(): Promise<DeviceTripState[]> {
     return (this.stmt.selectOpenStates.all() as Array<{ state: string }>).map((row) => JSON.parse(row.state) as DeviceTripState);
   }
 
@@ -133,7 +133,7 @@ export class SqliteWriteStore implements WriteStore, ChangeFeed, AlertFeed {
       this.stmt.insertOutbox.run(trip.tripId, version, now, doc, traceparents ? JSON.stringify(syncTraces(traceparents)) : null);
     }
     for (const state of effects.states) {
-      this.stmt.upsertState.run(state.deviceId, state.trip ? 1 : 0, JSON.stringify(state));
+      this.stmt.upsertState.run(state.deviceId, isActive(state) ? 1 : 0, JSON.stringify(state));
     }
     for (const alert of effects.alerts) this.stmt.insertAlert.run({ alertId: alert.alertId, tenantId: alert.tenantId, now, doc: JSON.stringify(alert) });
     this.stmt.upsertCursor.run(effects.partition, effects.offset);

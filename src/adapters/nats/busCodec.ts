@@ -10,14 +10,14 @@ const RESERVED_PREFIX = 'nats-';
  * crashes after appending but before the device's PUBACK, the broker delivers the message
  * again, ingest appends it again (with a new `receivedAtMs`), and the server must recognise
  * it. The device and its points identify a points message; the device and the silence it
- * reports identify a silence message. 22 base64url characters (132 bits) keep the server's
+ * reports identify a silence message, the device and its time a tick. 22 base64url characters (132 bits) keep the server's
  * de-duplication table small.
  */
 export function messageId(message: BusMessage): string {
-  const identity = message.kind === 'points'
-    ? JSON.stringify(['points', message.deviceId, message.points])
-    : JSON.stringify(['silence', message.deviceId, message.lastMessageAtMs]);
-  return createHash('sha256').update(identity).digest('base64url').slice(0, 22);
+  const identity = message.kind === 'points' ? ['points', message.deviceId, message.points]
+    : message.kind === 'silence' ? ['silence', message.deviceId, message.lastMessageAtMs]
+    : ['tick', message.deviceId, message.atMs];
+  return createHash('sha256').update(JSON.stringify(identity)).digest('base64url').slice(0, 22);
 }
 
 /** A fresh header set per message: the client writes `Nats-Msg-Id` into the set it is given. */
@@ -53,6 +53,7 @@ function isBusMessage(value: unknown): value is BusMessage {
   const message = value as Record<string, unknown>;
   if (typeof message.deviceId !== 'string') return false;
   if (message.kind === 'silence') return typeof message.lastMessageAtMs === 'number';
+  if (message.kind === 'tick') return typeof message.atMs === 'number';
   return message.kind === 'points'
     && typeof message.vehicleId === 'string'
     && typeof message.tenantId === 'string'

@@ -1,5 +1,5 @@
 import type { Alert } from '../../domain/alerts/alert.js';
-import type { DeviceTripState } from '../../domain/tripSegmenter.js';
+import { isActive, type DeviceTripState } from '../../domain/tripSegmenter.js';
 import type { BatchEffects } from '../../ports/writeStore.js';
 import { encodeChunk } from '../embedded/pointChunkCodec.js';
 import { checkFences, fencedPartitions, finalCursors, tripUpserts, type TripChangeRow } from './pgCommitPlan.js';
@@ -99,7 +99,7 @@ export async function upsertStates(client: PoolClient, states: DeviceTripState[]
     `INSERT INTO ${S}.device_states (device_id, open_trip, state)
      SELECT * FROM unnest($1::text[], $2::boolean[], $3::json[]) AS s(device_id, open_trip, state) ORDER BY device_id
      ON CONFLICT (device_id) DO UPDATE SET open_trip = EXCLUDED.open_trip, state = EXCLUDED.state`,
-    [states.map((s) => s.deviceId), states.map((s) => s.trip !== null), states.map((s) => JSON.stringify(s))],
+    [states.map((s) => s.deviceId), states.map(isActive), states.map((s) => JSON.stringify(s))],
   );
 }
 

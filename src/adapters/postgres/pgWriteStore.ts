@@ -62,7 +62,7 @@ export class PgWriteStore implements WriteStore, ChangeFeed, AlertFeed {
     return new Map(rows.map((row) => [row.state.deviceId, row.state]));
   }
 
-  async openTripStates(): Promise<DeviceTripState[]> {
+  async activeStates(): Promise<DeviceTripState[]> {
     const { rows } = await this.pool.query<{ state: DeviceTripState }>(`SELECT state FROM ${S}.device_states WHERE open_trip`);
     return rows.map((row) => row.state);
   }

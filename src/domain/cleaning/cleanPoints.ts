@@ -31,6 +31,8 @@ export interface CleanState {
   heldAtMs?: number[];
   lastReleasedSeq?: number | null;
   skippedSeqs?: number[];
+  /** The latest receipt time cleaning was run at (a message's or a tick's): waits are judged against it. */
+  clockMs?: number;
 }
 
 export interface Rejection {
@@ -64,12 +66,22 @@ export function cleanPoints(prev: CleanState, points: TelemetryPoint[], received
       continue;
     }
     hold(state, point, receivedAtMs);
-    const cutoffMs = state.newestSeenMs! - config.reorderWindowS * 1000;
-    while (state.held.length > 0 && ((state.held[0]!.tsMs <= cutoffMs && !awaitsMissingSeqs(state, 0, receivedAtMs, config)) || state.held.length > config.maxHeldPoints)) {
-      release(result, unhold(state), config);
-    }
+    releaseDue(result, receivedAtMs, config);
   }
+  // Without points (a tick), the clock alone may end a wait.
+  releaseDue(result, receivedAtMs, config);
+  state.clockMs = Math.max(state.clockMs ?? receivedAtMs, receivedAtMs);
   return result;
+}
+
+/** Releases held points from the oldest on while they are past the reorder window and wait for nothing else, or too many are held. */
+function releaseDue(result: CleanResult, nowMs: number, config: CleaningConfig): void {
+  const state = result.state;
+  if (state.held.length === 0) return;
+  const cutoffMs = state.newestSeenMs! - config.reorderWindowS * 1000;
+  while (state.held.length > 0 && ((state.held[0]!.tsMs <= cutoffMs && !waits(state, 0, nowMs, config)) || state.held.length > config.maxHeldPoints)) {
+    release(result, unhold(state), config);
+  }
 }
 
 /**
@@ -84,17 +96,33 @@ export function flushCleaning(prev: CleanState, config: CleaningConfig = DEFAULT
 }
 
 /**
+ * Whether a held point still waits at receipt time `nowMs`: without a seq, until it has waited
+ * arrivalHoldS; with one, for seqs missing before it (awaitsMissingSeqs).
+ */
+function waits(state: CleanState, index: number, nowMs: number, config: CleaningConfig, knownStartOnly = false): boolean {
+  const point = state.held[index];
+  if (point === undefined) return false;
+  if (point.seq === undefined) return nowMs - heldAt(state, index) < config.arrivalHoldS * 1000;
+  return awaitsMissingSeqs(state, index, nowMs, config, knownStartOnly);
+}
+
+/** When a held point arrived; 0 for states saved before receipt times were kept (it counts as having waited). */
+function heldAt(state: CleanState, index: number): number {
+  return state.heldAtMs?.[index] ?? 0;
+}
+
+/**
  * Whether a held point still waits for seqs missing before it (seqGapWaitS): seqs that were
  * neither released, nor held, nor rejected. At `receivedAtMs`, the receipt time of the message
  * being cleaned. A point waits when it does not follow the point before it (released or held),
  * or when the device's seqs are unknown so far, until it has waited seqGapWaitS. `knownStartOnly`:
  * only a gap after a known seq counts (a device's first points may be the first it ever sent).
  */
-export function awaitsMissingSeqs(state: CleanState, index: number, receivedAtMs: number, config: CleaningConfig, knownStartOnly = false): boolean {
+function awaitsMissingSeqs(state: CleanState, index: number, receivedAtMs: number, config: CleaningConfig, knownStartOnly: boolean): boolean {
   const waitMs = config.seqGapWaitS * 1000;
   const point = state.held[index];
   if (!(waitMs > 0) || point?.seq === undefined) return false;
-  if (receivedAtMs - (state.heldAtMs?.[index] ?? 0) >= waitMs) return false;
+  if (receivedAtMs - heldAt(state, index) >= waitMs) return false;
   const before = index > 0 ? state.held[index - 1]!.seq : nextSeq(state) - 1;
   if (before === undefined || Number.isNaN(before)) return !knownStartOnly;
   let expected = before + 1;
@@ -102,9 +130,29 @@ export function awaitsMissingSeqs(state: CleanState, index: number, receivedAtMs
   return point.seq !== expected;
 }
 
-/** Whether any held point waits for missing seqs; a gap after a device's very first points does not count. */
-export function heldAwaitMissingSeqs(state: CleanState, receivedAtMs: number, config: CleaningConfig): boolean {
-  return state.held.some((_, index) => awaitsMissingSeqs(state, index, receivedAtMs, config, true));
+/**
+ * Whether any held point still waits at `nowMs` (for missing seqs or its arrival hold): ignition
+ * off must not release them yet. A seq gap after a device's very first points does not count.
+ */
+export function heldStillWait(state: CleanState, nowMs: number, config: CleaningConfig): boolean {
+  return state.held.some((_, index) => waits(state, index, nowMs, config, true));
+}
+
+/**
+ * The receipt time at which the next held point stops waiting, or null when none waits on the
+ * clock. A device that sends nothing more would keep such points until its silence: the worker
+ * appends a tick at this time instead, which moves the device's clock on (deviceStream onTick).
+ */
+export function nextWaitEndMs(state: CleanState, config: CleaningConfig): number | null {
+  const nowMs = state.clockMs ?? 0;
+  let earliest: number | null = null;
+  for (let index = 0; index < state.held.length; index++) {
+    if (!waits(state, index, nowMs, config)) continue;
+    const waitS = state.held[index]!.seq === undefined ? config.arrivalHoldS : config.seqGapWaitS;
+    const endMs = heldAt(state, index) + waitS * 1000;
+    earliest = earliest === null ? endMs : Math.min(earliest, endMs);
+  }
+  return earliest;
 }
 
 /** The seq expected next after the last released one (and those rejected after it); NaN when none was released. */

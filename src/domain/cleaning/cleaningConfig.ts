@@ -37,14 +37,30 @@ export interface CleaningConfig {
    * ingest processes of its shared subscription, and redelivers a message to one of them after a
    * refusal or a restart while later ones go through others: messages reach the bus out of order,
    * by seconds, and without this wait their points would be judged out_of_order. Points without a
-   * seq never wait. 0 by default (one ordered ingest); the cluster's default is
+   * seq wait by arrivalHoldS instead. 0 by default (one ordered ingest); the cluster's default is
    * CLUSTER_SEQ_GAP_WAIT_S.
    */
   seqGapWaitS: number;
+  /**
+   * How long a point without a `seq` waits, in receipt time, before it may leave; 0: no wait. With
+   * no seq, a message that passed an earlier one of the same device (two ingest processes racing
+   * to the bus) cannot be told from a gap, and the reorder window does not help a device that
+   * unloads a backlog: its device time runs far ahead of receipt time. The wait covers that race;
+   * a device that sends nothing more gets its points released by a tick (see nextWaitEndMs).
+   * 0 by default (one ordered ingest); the cluster's default is CLUSTER_ARRIVAL_HOLD_S.
+   */
+  arrivalHoldS: number;
 }
 
 /** The cluster's seqGapWaitS: longer than a broker or bus restart and the redelivery after it. */
 export const CLUSTER_SEQ_GAP_WAIT_S = 30;
+
+/**
+ * The cluster's arrivalHoldS: the ingest processes of a share group reach the bus within
+ * milliseconds of each other unless one is stalled. No longer than the reorder window, so a
+ * device that sends in real time waits no longer than before.
+ */
+export const CLUSTER_ARRIVAL_HOLD_S = 1;
 
 export const DEFAULT_CLEANING_CONFIG: CleaningConfig = {
   nullIslandEpsDeg: 1e-6,
@@ -59,4 +75,5 @@ export const DEFAULT_CLEANING_CONFIG: CleaningConfig = {
   // Two minutes at 1 Hz: an MQTT QoS 1 resend arrives within seconds.
   duplicateMemory: 120,
   seqGapWaitS: 0,
+  arrivalHoldS: 0,
 };

@@ -1,6 +1,7 @@
 import { NatsPartitionLeases } from '../../adapters/nats/natsPartitionLeases.js';
 import { createTripContext } from '../../adapters/enrichment/tripContext.js';
 import { startLiveTripWatchdog } from '../liveTripWatchdog.js';
+import { startWaitTicker } from '../waitTicker.js';
 import { TripWorker } from '../tripWorker.js';
 import type { ClusterContext } from './clusterContext.js';
 import type { RoleHandle } from './roleHandle.js';
@@ -40,6 +41,7 @@ export async function startWorkerRole(ctx: ClusterContext): Promise<RoleHandle> 
   }, 1000);
   backlogTimer.unref();
   const stopWatchdog = startLiveTripWatchdog(bus, worker, config.liveTimeoutS * 1000, () => backlog > config.maxBusBacklog);
+  const stopTicker = startWaitTicker(bus, worker);
   return {
     health: async () => ({
       worker: { status: backlog <= config.maxBusBacklog ? 'ok' : 'degraded', ownedPartitions: [...leases.owned()], backlogMessages: backlog, busLagMs },
@@ -47,6 +49,7 @@ export async function startWorkerRole(ctx: ClusterContext): Promise<RoleHandle> 
     stop: async () => {
       clearInterval(backlogTimer);
       stopWatchdog();
+      stopTicker();
       await worker.stop();
       // After the worker: its last pass committed, the partitions go to others at once.
       await leases.stop();

@@ -5,6 +5,7 @@ import {
   cleanPoints,
   flushCleaning,
   initialCleanState,
+  nextWaitEndMs,
   type CleanState,
   type CleaningConfig,
   type Rejection,
@@ -213,4 +214,70 @@ test('seqGapWaitS: a seq rejected on arrival fills its gap; points without seq n
   assert.ok(secondsOf(accepted).includes(35), 'the points after it were not held back');
   const noSeq = track(40).map(({ seq: _seq, ...point }) => point);
   assert.ok(secondsOf(messagesInOrder([0, 1, 2, 3], WAITING, noSeq).accepted).includes(35), 'no seq: the reorder window alone, as before');
+});
+
+const HOLDING = { ...CONFIG, arrivalHoldS: 1 };
+const withoutSeq = (points: TelemetryPoint[]) => points.map(({ seq: _seq, ...point }) => point);
+
+/** Messages of 10 points received `gapMs` apart in message order (m), cleaned in the given order, then a tick at `tickAtMs` after the last receipt. */
+function burst(order: number[], config: CleaningConfig, gapMs: number, tickAfterMs: number) {
+  const points = withoutSeq(track(order.length * 10));
+  let state = initialCleanState();
+  const accepted: TelemetryPoint[] = [];
+  const rejected: Rejection[] = [];
+  const clean = (batch: TelemetryPoint[], atMs: number) => {
+    const result = cleanPoints(state, batch, atMs, config);
+    state = JSON.parse(JSON.stringify(result.state)) as CleanState;
+    accepted.push(...result.accepted);
+    rejected.push(...result.rejected);
+  };
+  for (const m of order) clean(points.slice(m * 10, m * 10 + 10), T0 + m * gapMs);
+  const beforeTick = accepted.length;
+  clean([], T0 + Math.max(...order) * gapMs + tickAfterMs);
+  return { accepted, rejected, state, beforeTick };
+}
+
+test('arrivalHoldS: a device without seq unloading a backlog, its messages passing each other on the way, loses nothing', () => {
+  // 60 s of driving sent in 300 ms: device time runs 200 times faster than receipt time.
+  const order = [0, 2, 1, 3, 5, 4];
+  assert.ok(burst(order, CONFIG, 50, 0).rejected.length >= 10, 'without the hold: a whole message judged out of order');
+  const { accepted, rejected, beforeTick, state } = burst(order, HOLDING, 50, 1000);
+  assert.deepEqual(rejected, []);
+  assert.equal(beforeTick, 0, 'nothing leaves before it has waited a second');
+  assert.deepEqual(secondsOf(accepted), Array.from({ length: 58 }, (_, i) => i), 'the tick released all but the reorder window, in order');
+  assert.deepEqual(secondsOf(flushCleaning(state, HOLDING).accepted), [58, 59]);
+});
+
+test('arrivalHoldS: the wait is bounded: a message later than the hold is judged out of order, not waited for', () => {
+  const points = withoutSeq(track(30));
+  const first = cleanPoints(initialCleanState(), points.slice(0, 10), T0, HOLDING);
+  const third = cleanPoints(first.state, points.slice(20, 30), T0 + 100, HOLDING);
+  const tick = cleanPoints(third.state, [], T0 + 1100, HOLDING);
+  assert.equal(tick.accepted.length, 18);
+  assert.deepEqual(reasons(cleanPoints(tick.state, points.slice(10, 20), T0 + 50, HOLDING).rejected), Array(10).fill('out_of_order'));
+});
+
+test('arrivalHoldS: a device sending in real time waits no longer than the reorder window made it', () => {
+  const points = withoutSeq(track(30));
+  const releasedAt = (config: CleaningConfig) => {
+    let state = initialCleanState();
+    return points.map((point) => {
+      const result = cleanPoints(state, [point], point.tsMs + 80, config);
+      state = result.state;
+      return result.accepted.length;
+    }).join('');
+  };
+  assert.equal(releasedAt(HOLDING), releasedAt(CONFIG));
+});
+
+test('nextWaitEndMs: when the first held point stops waiting; none once a tick passed it, or without waits', () => {
+  const points = withoutSeq(track(10));
+  const held = cleanPoints(initialCleanState(), points, T0 + 40, HOLDING).state;
+  assert.equal(nextWaitEndMs(held, HOLDING), T0 + 1040);
+  const ticked = cleanPoints(held, [], T0 + 1040, HOLDING);
+  assert.equal(ticked.accepted.length, 8);
+  assert.equal(nextWaitEndMs(ticked.state, HOLDING), null, 'the last two wait for later points, not for the clock');
+  assert.equal(nextWaitEndMs(cleanPoints(initialCleanState(), points, T0, CONFIG).state, CONFIG), null);
+  const gap = cleanPoints(known(), track(40).slice(20, 30), T0 + 500, WAITING).state;
+  assert.equal(nextWaitEndMs(gap, WAITING), T0 + 500 + 30_000, 'a seq gap waits seqGapWaitS');
 });
