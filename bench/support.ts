@@ -69,8 +69,14 @@ export function rng(seed: number): () => number {
   return () => random.next();
 }
 
-/** A car driving a straight line at constant speed: its fix at any time since t0. */
+/**
+ * A car driving a straight line at constant speed: its fix at any time since t0. Each fix taken
+ * gets the next `seq`, as the simulator's devices number theirs (README "Cluster mode": devices
+ * should); take fixes in the order they are sent, one Track per device.
+ */
 export class Track {
+  private nextSeq = 0;
+
   constructor(
     readonly lat: number,
     readonly lon: number,
@@ -85,6 +91,6 @@ export class Track {
 
   at(tsMs: number, overrides: Partial<TelemetryPoint> = {}): TelemetryPoint {
     const { lat, lon } = destination(this.lat, this.lon, this.bearingDeg, (this.speedMps * (tsMs - this.t0Ms)) / 1000);
-    return { tsMs, lat, lon, speedMps: this.speedMps, headingDeg: Math.round(this.bearingDeg * 10) / 10, accuracyM: 5, ...overrides };
+    return { tsMs, lat, lon, speedMps: this.speedMps, headingDeg: Math.round(this.bearingDeg * 10) / 10, accuracyM: 5, seq: this.nextSeq++, ...overrides };
   }
 }
