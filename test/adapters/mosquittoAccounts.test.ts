@@ -35,6 +35,7 @@ before(async () => {
     lookup: kit.lookup,
     onPublish: async (input) => (received.push(input), 'accept'),
     onRejected: () => {},
+    onPoison: () => {},
   });
   await ingest.ready();
   alice = await kit.device('alice-car');
