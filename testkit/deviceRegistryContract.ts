@@ -147,27 +147,49 @@ export function deviceRegistryContract(name: string, open: () => Promise<DeviceR
   });
 
   withRegistry('every change raises the revision; changedSince returns exactly the records changed after one', async (registry) => {
-    assert.deepEqual(await registry.changedSince(0), []);
+    assert.deepEqual(await registry.changedSince(0, 10), []);
+    assert.equal(await registry.currentRevision(), 0, 'an empty registry');
     for (const id of ['a', 'b', 'c', 'd']) await registry.add(device(id));
     const added = await registry.list(null, { limit: 10 });
     const revisions = added.map((r) => r.revision);
     assert.deepEqual(revisions, [...revisions].sort((x, y) => x - y), 'in the order they were added');
     assert.equal(new Set(revisions).size, 4, 'global: no two records share a revision');
     const mark = Math.max(...revisions);
+    assert.equal(await registry.currentRevision(), mark);
 
     await registry.rotate(null, 'b', 0);
     await registry.revoke(null, 'd');
     await registry.rotate('t-other', 'c', 0); // not its tenant: no change
-    const changed = await registry.changedSince(mark);
+    const changed = await registry.changedSince(mark, 10);
     assert.deepEqual(changed.map((r) => r.deviceId), ['b', 'd'], 'in revision order');
     assert.ok(changed.every((r) => r.revision > mark));
     assert.ok(changed[1]!.revokedAtMs);
     assert.deepEqual(changed, [await registry.get(null, 'b'), await registry.get(null, 'd')]);
-    assert.deepEqual(await registry.changedSince(changed[1]!.revision), []);
-    assert.deepEqual((await registry.changedSince(0)).map((r) => r.deviceId), ['a', 'c', 'b', 'd']);
+    assert.deepEqual(await registry.changedSince(changed[1]!.revision, 10), []);
+    assert.deepEqual((await registry.changedSince(0, 10)).map((r) => r.deviceId), ['a', 'c', 'b', 'd']);
+    assert.equal(await registry.currentRevision(), changed[1]!.revision, 'the last change, not the number of devices');
 
     await registry.add(device('e', { tenantId: 't2' }));
     assert.ok((await registry.get(null, 'e'))!.revision > changed[1]!.revision, 'adds raise it too, in any tenant');
+  });
+
+  withRegistry('changedSince pages by revision: at most limit records, and paging on from the last one sees each change once', async (registry) => {
+    for (const id of ['p1', 'p2', 'p3', 'p4', 'p5']) await registry.add(device(id));
+    await registry.rotate(null, 'p1', 0);
+    await registry.revoke(null, 'p3');
+    const pages: string[][] = [];
+    let after = 0;
+    for (;;) {
+      const page = await registry.changedSince(after, 2);
+      if (page.length === 0) break;
+      assert.ok(page.length <= 2);
+      pages.push(page.map((r) => r.deviceId));
+      after = page.at(-1)!.revision;
+    }
+    assert.deepEqual(pages, [['p2', 'p4'], ['p5', 'p1'], ['p3']], 'each device once, at its latest change');
+    assert.equal(after, await registry.currentRevision());
+    await assert.rejects(registry.changedSince(0, 0), RangeError);
+    await assert.rejects(registry.changedSince(0, 1.5), RangeError);
   });
 
   withRegistry('list pages by device id after a given one', async (registry) => {

@@ -73,6 +73,7 @@ if (raw && process.argv[1] === fileURLToPath(import.meta.url)) {
     logger: pino({ level: 'silent' }),
     lookup: async (deviceId) => ({ deviceId, vehicleId: `veh-${deviceId}`, tenantId: 't1' }),
     onRejected: () => {},
+    onPoison: () => {},
     onPublish: async (input) => {
       const payload = input.payload.toString();
       report({ event: 'received', payload });

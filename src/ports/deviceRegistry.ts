@@ -40,8 +40,13 @@ export interface DeviceRegistry {
   list(tenantId: string | null, page: { afterDeviceId?: string; limit: number }): Promise<DeviceRecord[]>;
   /** Checks a secret presented at connect. */
   verify(deviceId: string, secret: string): Promise<VerifyOutcome>;
-  /** Devices changed after a revision, for revoking live sessions changed by another process. */
-  changedSince(revision: number): Promise<DeviceRecord[]>;
+  /**
+   * At most `limit` devices changed after a revision, oldest change first, for revoking live
+   * sessions changed by another process; page on from the last record's revision (they are unique).
+   */
+  changedSince(revision: number, limit: number): Promise<DeviceRecord[]>;
+  /** The highest revision committed so far (0 when empty): a watcher starting from it misses no later change. */
+  currentRevision(): Promise<number>;
   close(): Promise<void>;
 }
 

@@ -35,6 +35,7 @@ before(async () => {
     lookup: kit.lookup,
     onPublish: async (input) => (received.push(input), 'accept'),
     onRejected: () => {},
+    onPoison: () => {},
   });
   await ingest.ready();
   alice = await kit.device('alice-car');
@@ -194,10 +195,10 @@ test('revocation: reconcile removes the account, kicks the live session, and the
   const watch = watchClose(live);
   const cursor = Math.max(...(await registry.list(null, { limit: 100 })).map((record) => record.revision));
   await registry.revoke(null, dave.deviceId);
-  assert.equal(await accounts.reconcile(await registry.changedSince(cursor)), 1);
+  assert.equal(await accounts.reconcile(await registry.changedSince(cursor, 100)), 1);
   await eventually(async () => watch.closed(), 3000, 'the revoked session to be kicked');
   assert.equal((await attempt(broker.url, as(dave))).ok, false, 'a revoked device is refused');
-  assert.equal(await accounts.reconcile(await registry.changedSince(cursor)), 0, 'reconcile is idempotent');
+  assert.equal(await accounts.reconcile(await registry.changedSince(cursor, 100)), 0, 'reconcile is idempotent');
   live.end(true);
 });
 

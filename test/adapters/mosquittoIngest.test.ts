@@ -50,6 +50,7 @@ function ingestOptions(clientId: string, onPublish: MqttIngestOptions['onPublish
     url: broker.url, ...INGEST, clientId, connections: 1, reconnectMinMs: 100, logger: silentLogger,
     lookup: kit.lookup,
     onRejected: () => {},
+    onPoison: () => {},
     onPublish,
     ...over,
   };

@@ -44,6 +44,7 @@ before(async () => {
   ingest = startMqttIngest({
     url: broker.url, ...INGEST, clientId: 'service', connections: 1, logger: silentLogger,
     lookup: kit.lookup, onPublish, onRejected: (reason) => metrics.messagesRejected.inc({ reason }),
+    onPoison: () => metrics.messagesRejected.inc({ reason: 'poison' }),
   });
   await ingest.ready();
 });

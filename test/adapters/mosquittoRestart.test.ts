@@ -35,6 +35,7 @@ function startIngest(received: string[]): MqttIngest {
     url: broker.url, ...INGEST, clientId: 'restart', connections: 1, reconnectMinMs: 100, logger: silentLogger,
     lookup: kit.lookup,
     onRejected: () => {},
+    onPoison: () => {},
     onPublish: async (input) => (received.push(input.payload.toString()), 'accept'),
   });
 }

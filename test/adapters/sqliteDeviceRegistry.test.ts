@@ -31,7 +31,7 @@ test('a second registry on the same file (another process: the CLI while the pla
     assert.ok((await platform.verify('car-1', rotated!.password)).ok);
 
     await cli.revoke(null, 'car-1');
-    assert.deepEqual((await platform.changedSince(mark)).map((r) => [r.deviceId, r.revokedAtMs !== null]), [['car-1', true]]);
+    assert.deepEqual((await platform.changedSince(mark, 100)).map((r) => [r.deviceId, r.revokedAtMs !== null]), [['car-1', true]]);
     assert.deepEqual(await platform.verify('car-1', rotated!.password), { ok: false, reason: 'revoked' });
 
     const { password: second } = await platform.add({ deviceId: 'car-2', tenantId: 't1', vehicleId: 'v2' });

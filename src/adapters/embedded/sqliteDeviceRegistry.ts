@@ -54,7 +54,8 @@ export class SqliteDeviceRegistry implements DeviceRegistry {
       selectInTenant: this.db.prepare('SELECT * FROM devices WHERE device_id = ? AND tenant_id = ?'),
       listAny: this.db.prepare('SELECT * FROM devices WHERE device_id > ? ORDER BY device_id LIMIT ?'),
       listInTenant: this.db.prepare('SELECT * FROM devices WHERE tenant_id = ? AND device_id > ? ORDER BY device_id LIMIT ?'),
-      changedSince: this.db.prepare('SELECT * FROM devices WHERE revision > ? ORDER BY revision'),
+      changedSince: this.db.prepare('SELECT * FROM devices WHERE revision > ? ORDER BY revision LIMIT ?'),
+      currentRevision: this.db.prepare('SELECT COALESCE(MAX(revision), 0) AS revision FROM devices'),
     };
   }
 
@@ -117,8 +118,13 @@ export class SqliteDeviceRegistry implements DeviceRegistry {
     return verifyRow(this.stmt.selectAny.get(deviceId) as DeviceRow | undefined, secret);
   }
 
-  async changedSince(revision: number): Promise<DeviceRecord[]> {
-    return (this.stmt.changedSince.all(revision) as DeviceRow[]).map(toRecord);
+  async changedSince(revision: number, limit: number): Promise<DeviceRecord[]> {
+    checkPageLimit(limit);
+    return (this.stmt.changedSince.all(revision, limit) as DeviceRow[]).map(toRecord);
+  }
+
+  async currentRevision(): Promise<number> {
+    return (this.stmt.currentRevision.get() as { revision: number }).revision;
   }
 
   async close(): Promise<void> {

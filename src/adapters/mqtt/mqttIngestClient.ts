@@ -5,6 +5,7 @@ import { ID_PATTERN } from '../../domain/ids.js';
 import { routeOf, type DeviceIdentity, type RejectReason } from '../../functions/ingest/parseTelemetry.js';
 import type { PublishInput, PublishVerdict } from './aedesBroker.js';
 import { DEFAULT_SHARE_GROUP, downlinkTopic, INGEST_FILTERS, sharedFilter } from './brokerTopics.js';
+import { PoisonMessages } from './poisonMessages.js';
 import { attachReconnectBackoff } from './reconnectBackoff.js';
 import { joinShareGroup } from './shareGroupMember.js';
 
@@ -33,6 +34,8 @@ export interface MqttIngestOptions {
   onPublish: (input: PublishInput) => Promise<PublishVerdict>;
   /** A message acknowledged without reaching onPublish. */
   onRejected: (reason: RejectReason) => void;
+  /** A message acknowledged and dropped after onPublish failed for it again and again while others got through (see PoisonMessages). */
+  onPoison: () => void;
   logger: Logger;
 }
 
@@ -60,7 +63,9 @@ const MAX_TRACEPARENT_CHARS = 128;
  * message only once `onPublish` resolved 'accept' or 'drop'. 'refuse' or a failure leaves the
  * message unacknowledged, and its connection reconnects so that the broker delivers it again:
  * a message refused for good comes back on every reconnect, slowed by the backoff, but is never
- * dropped, as the device was told it is safe.
+ * dropped, as the device was told it is safe. The exception is a message onPublish keeps
+ * failing for while the bus takes other messages: after `POISON_STRIKES` it is acknowledged,
+ * logged and counted (`onPoison`), so that it cannot hold its member's share back for good.
  */
 export function startMqttIngest(options: MqttIngestOptions): MqttIngest {
   const { logger } = options;
@@ -74,6 +79,7 @@ export function startMqttIngest(options: MqttIngestOptions): MqttIngest {
   };
   const reconnectMinMs = options.reconnectMinMs ?? 500;
   const reconnectMaxMs = options.reconnectMaxMs ?? 5000;
+  const poison = new PoisonMessages();
   const filters = INGEST_FILTERS.map((filter) => sharedFilter(options.shareGroup ?? DEFAULT_SHARE_GROUP, filter));
   const members = Array.from({ length: options.connections ?? 4 }, (_, i) =>
     joinShareGroup({
@@ -86,7 +92,7 @@ export function startMqttIngest(options: MqttIngestOptions): MqttIngest {
       reconnectMinMs,
       reconnectMaxMs,
       logger,
-      handle,
+      handle: (packet, live) => handle(`${options.clientId}-${i}`, packet, live),
     }),
   );
   // Alerts go out on a connection of their own: a member's PUBACKs wait behind the message it handles.
@@ -95,15 +101,23 @@ export function startMqttIngest(options: MqttIngestOptions): MqttIngest {
   downlink.on('error', (error) => logger.warn({ err: error.message }, 'mqtt downlink connection error'));
 
   /** True to acknowledge; never throws. */
-  async function handle(packet: IPublishPacket, live: () => boolean): Promise<boolean> {
+  async function handle(member: string, packet: IPublishPacket, live: () => boolean): Promise<boolean> {
+    const route = routeOf(packet.topic);
+    if (!route) return reject('unknown_topic');
+    if (!ID_PATTERN.test(route.deviceId)) return reject('invalid_device_id');
+    let identity: DeviceIdentity | null;
     try {
-      const route = routeOf(packet.topic);
-      if (!route) return reject('unknown_topic');
-      if (!ID_PATTERN.test(route.deviceId)) return reject('invalid_device_id');
       // The broker's ACL lets only the device itself publish to its topics: the topic names the publisher.
-      const identity = await options.lookup(route.deviceId);
-      if (!identity) return reject('unknown_device');
-      const traceparent = traceparentOf(packet);
+      identity = await options.lookup(route.deviceId);
+    } catch (error) {
+      // The registry is down: never poison, however long it lasts.
+      logger.error({ err: error, deviceId: route.deviceId }, 'device lookup failed; the message is not acknowledged');
+      return false;
+    }
+    if (!identity) return reject('unknown_device');
+    const traceparent = traceparentOf(packet);
+    const startedAt = poison.attempt();
+    try {
       const verdict = await options.onPublish({
         topic: packet.topic,
         payload: Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload),
@@ -113,21 +127,39 @@ export function startMqttIngest(options: MqttIngestOptions): MqttIngest {
         connected: live,
         ...(traceparent ? { traceparent } : {}),
       });
-      return verdict !== 'refuse';
+      if (verdict === 'accept') poison.appended(startedAt);
+      if (verdict === 'refuse') return false;
+      poison.settled(member, packet);
+      return true;
     } catch (error) {
-      logger.error({ err: error, topic: packet.topic.slice(0, 200) }, 'ingest failed; the message is not acknowledged');
-      return false;
+      // A message whose connection went away failed for that, maybe: it is not held against it.
+      const verdict = live() ? poison.failed(member, packet) : { poison: false, failures: 0 };
+      if (!verdict.poison) {
+        logger.error({ err: error, deviceId: route.deviceId, topic: packet.topic.slice(0, 200) }, 'ingest failed; the message is not acknowledged');
+        return false;
+      }
+      logger.error(
+        { err: error, deviceId: route.deviceId, topic: packet.topic.slice(0, 200), failures: verdict.failures },
+        'poison message: ingest kept failing for it while other messages got through; acknowledged and dropped',
+      );
+      poison.settled(member, packet);
+      count(options.onPoison);
+      return true;
     }
   }
 
   function reject(reason: RejectReason): true {
+    count(() => options.onRejected(reason));
+    return true;
+  }
+
+  function count(counter: () => void): void {
     try {
-      options.onRejected(reason);
+      counter();
     } catch (error) {
       // A failing counter must not hold the message back: it would come again forever.
-      logger.error({ err: error }, 'onRejected failed');
+      logger.error({ err: error }, 'counting a rejection failed');
     }
-    return true;
   }
 
   return {

@@ -143,9 +143,16 @@ class PgDeviceRegistry implements DeviceRegistry {
     return verifyRow(rows[0], secret);
   }
 
-  async changedSince(revision: number): Promise<DeviceRecord[]> {
-    const { rows } = await this.pool.query<DeviceRow>(`SELECT * FROM ${DEVICES} WHERE revision > $1 ORDER BY revision`, [revision]);
+  async changedSince(revision: number, limit: number): Promise<DeviceRecord[]> {
+    checkPageLimit(limit);
+    const { rows } = await this.pool.query<DeviceRow>(`SELECT * FROM ${DEVICES} WHERE revision > $1 ORDER BY revision LIMIT $2`, [revision, limit]);
     return rows.map(toRecord);
+  }
+
+  /** The counter moves in the same transaction as the row it numbers, so it never runs ahead of a commit. */
+  async currentRevision(): Promise<number> {
+    const { rows } = await this.pool.query<{ revision: number }>(`SELECT revision FROM ${REVISION}`);
+    return rows[0]?.revision ?? 0;
   }
 
   async close(): Promise<void> {

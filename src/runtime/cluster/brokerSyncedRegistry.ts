@@ -56,8 +56,12 @@ export class BrokerSyncedRegistry implements DeviceRegistry {
     return this.registry.verify(deviceId, secret);
   }
 
-  changedSince(revision: number): Promise<DeviceRecord[]> {
-    return this.registry.changedSince(revision);
+  changedSince(revision: number, limit: number): Promise<DeviceRecord[]> {
+    return this.registry.changedSince(revision, limit);
+  }
+
+  currentRevision(): Promise<number> {
+    return this.registry.currentRevision();
   }
 
   close(): Promise<void> {

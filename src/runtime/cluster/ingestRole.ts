@@ -51,6 +51,8 @@ export async function startIngestRole(ctx: ClusterContext): Promise<RoleHandle> 
       metrics.messagesReceived.inc();
       metrics.messagesRejected.inc({ reason });
     },
+    // Already counted as received by onPublish, on each attempt.
+    onPoison: () => metrics.messagesRejected.inc({ reason: 'poison' }),
     logger,
   });
   await ingest.ready();

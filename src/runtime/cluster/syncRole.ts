@@ -3,6 +3,7 @@ import mqtt from 'mqtt';
 import { DEFAULT_RETRY_POLICY } from '../../domain/alerts/retryPolicy.js';
 import { AlertDispatcher } from '../alertDispatcher.js';
 import { AlertHub } from '../alertHub.js';
+import { changesSince } from '../registryChanges.js';
 import { SyncLoop } from '../syncLoop.js';
 import { WebhookSender } from '../webhookSender.js';
 import type { ClusterContext } from './clusterContext.js';
@@ -81,17 +82,22 @@ export async function startSyncRole(ctx: ClusterContext): Promise<RoleHandle> {
     },
   });
 
-  /** Revocations made anywhere (another API process, a CLI) close the device's broker account. */
+  /**
+   * Revocations made anywhere (another API process, a CLI) close the device's broker account.
+   * From revision 0 on taking the lead: a revocation whose reconcile failed, or that was made
+   * while no leader ran, is caught up; the registry is read a page at a time, not all at once.
+   */
   function watchRevocations(): NodeJS.Timeout {
     let revision = 0;
     let polling: Promise<void> = Promise.resolve();
     return setInterval(() => {
       polling = polling.then(async () => {
-        const changed = await registry.changedSince(revision);
-        const revoked = changed.filter((record) => record.revokedAtMs !== null);
-        if (revoked.length > 0) await brokerAccounts!.accounts.reconcile(revoked);
-        // Only once the broker has them: a failed reconcile is tried again on the next poll.
-        for (const record of changed) revision = Math.max(revision, record.revision);
+        for await (const page of changesSince(registry, revision)) {
+          const revoked = page.filter((record) => record.revokedAtMs !== null);
+          if (revoked.length > 0) await brokerAccounts!.accounts.reconcile(revoked);
+          // Only once the broker has them: a failed reconcile is tried again on the next poll.
+          revision = page.at(-1)!.revision;
+        }
       }).catch((error: unknown) => logger.warn({ err: error }, 'broker account reconcile failed'));
     }, 1000);
   }
