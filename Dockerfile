@@ -1,6 +1,8 @@
 # tripline: one image for every role.
-#   docker build -t tripline .
-#   docker run tripline start --role ingest      (or worker, sync, api, all, or a list: ingest,worker)
+#   docker build -t tripline .                  (podman: add --format docker, or HEALTHCHECK is dropped)
+#   docker run -p 8080:8080 tripline            embedded mode: broker, pipeline and API in one process
+#   docker run tripline start --role ingest      cluster mode (or worker, sync, api, all, or a list:
+#                                                ingest,worker), with the TRIPLINE_*_URL variables set
 # Configuration is by environment variable only (src/runtime/config.ts SETTINGS; README "Configuration").
 
 # ---- build: compile the TypeScript and better-sqlite3's native addon ----
@@ -26,15 +28,22 @@ COPY tsconfig.json ./
 COPY bin ./bin
 COPY src ./src
 COPY web ./web
+# better-sqlite3 needs only its addon at run time: when it was compiled here (no prebuilt binary
+# reachable), its sources and object files are another 25 MB.
 RUN npm run build \
- && npm prune --omit=dev --ignore-scripts --no-audit --no-fund
+ && npm prune --omit=dev --ignore-scripts --no-audit --no-fund \
+ && cd node_modules/better-sqlite3 \
+ && mv build/Release/better_sqlite3.node . \
+ && rm -rf build deps src \
+ && mkdir -p build/Release \
+ && mv better_sqlite3.node build/Release/
 
 # ---- runtime ----
 FROM node:20-bookworm-slim AS runtime
 
 # TRIPLINE_HOST: inside a container 127.0.0.1 (the default) would reach nobody.
-# TRIPLINE_DATA_DIR: the embedded databases (--role all without cluster URLs) and the
-# development issuer's key; mount a volume here to keep them.
+# TRIPLINE_DATA_DIR: the embedded databases (plain `start`, no --role) and the development
+# issuer's key; mount a volume here to keep them.
 ENV NODE_ENV=production \
     TRIPLINE_HOST=0.0.0.0 \
     TRIPLINE_HTTP_PORT=8080 \
@@ -65,5 +74,7 @@ HEALTHCHECK --interval=15s --timeout=5s --start-period=30s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.TRIPLINE_HTTP_PORT||8080)+'/healthz',{signal:AbortSignal.timeout(4000)}).then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
 
 # Node is PID 1: tripline handles SIGTERM itself (it finishes what it holds, then exits).
+# The default is embedded mode: `start --role all` is cluster mode and exits at once without the
+# TRIPLINE_*_URL variables (and ignores --demo).
 ENTRYPOINT ["node", "bin/tripline.js"]
-CMD ["start", "--role", "all"]
+CMD ["start"]
