@@ -4,6 +4,7 @@
  * `speedup` times faster than the wall clock. Ground truth of each delivered trip goes to an
  * NDJSON file so tests and benchmarks can compare the platform's output with what was driven.
  */
+import { setMaxListeners } from 'node:events';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { toWire } from '../functions/ingest/wireFormat.js';
 import { createRng, deriveSeed } from './random.js';
@@ -76,6 +77,8 @@ export async function runFleet(opts: FleetOptions): Promise<FleetSummary> {
 
   // One controller: the caller's abort or the first failure stops every vehicle.
   const stop = new AbortController();
+  // Every vehicle sleeps on it at once: a listener each is expected, not a leak.
+  setMaxListeners(opts.vehicles + 10, stop.signal);
   const onAbort = (): void => stop.abort();
   opts.signal?.addEventListener('abort', onAbort, { once: true });
   if (opts.signal?.aborted) stop.abort();
