@@ -95,15 +95,9 @@ export function flushCleaning(prev: CleanState, config: CleaningConfig = DEFAULT
   return result;
 }
 
-/**
- * Whether a held point still waits at receipt time `nowMs`: without a seq, until it has waited
- * arrivalHoldS; with one, for seqs missing before it (awaitsMissingSeqs).
- */
+/** Whether a held point still waits at receipt time `nowMs` (see waitEndMs). */
 function waits(state: CleanState, index: number, nowMs: number, config: CleaningConfig, knownStartOnly = false): boolean {
-  const point = state.held[index];
-  if (point === undefined) return false;
-  if (point.seq === undefined) return nowMs - heldAt(state, index) < config.arrivalHoldS * 1000;
-  return awaitsMissingSeqs(state, index, nowMs, config, knownStartOnly);
+  return nowMs < waitEndMs(state, index, config, knownStartOnly);
 }
 
 /** When a held point arrived; 0 for states saved before receipt times were kept (it counts as having waited). */
@@ -112,22 +106,24 @@ function heldAt(state: CleanState, index: number): number {
 }
 
 /**
- * Whether a held point still waits for seqs missing before it (seqGapWaitS): seqs that were
- * neither released, nor held, nor rejected. At `receivedAtMs`, the receipt time of the message
- * being cleaned. A point waits when it does not follow the point before it (released or held),
- * or when the device's seqs are unknown so far, until it has waited seqGapWaitS. `knownStartOnly`:
- * only a gap after a known seq counts (a device's first points may be the first it ever sent).
+ * Until when, in receipt time, a held point waits for points sent before it; -Infinity when for
+ * none. A point with a seq that does not follow the point before it (released or held; seqs
+ * rejected on arrival count as passed) waits seqGapWaitS for the missing ones. A point without a
+ * seq, or one whose device's seqs are unknown so far (its first points, which may be overtaken by
+ * its second message), waits arrivalHoldS: a whole gap wait there would hold every new device
+ * back that long. `knownStartOnly`: only a gap after a known seq counts.
  */
-function awaitsMissingSeqs(state: CleanState, index: number, receivedAtMs: number, config: CleaningConfig, knownStartOnly: boolean): boolean {
-  const waitMs = config.seqGapWaitS * 1000;
+function waitEndMs(state: CleanState, index: number, config: CleaningConfig, knownStartOnly: boolean): number {
+  const none = Number.NEGATIVE_INFINITY;
   const point = state.held[index];
-  if (!(waitMs > 0) || point?.seq === undefined) return false;
-  if (receivedAtMs - heldAt(state, index) >= waitMs) return false;
+  if (point === undefined) return none;
+  const after = (waitS: number): number => (waitS > 0 ? heldAt(state, index) + waitS * 1000 : none);
+  if (point.seq === undefined) return after(config.arrivalHoldS);
   const before = index > 0 ? state.held[index - 1]!.seq : nextSeq(state) - 1;
-  if (before === undefined || Number.isNaN(before)) return !knownStartOnly;
+  if (before === undefined || Number.isNaN(before)) return knownStartOnly ? none : after(config.arrivalHoldS);
   let expected = before + 1;
   if (index > 0) while (state.skippedSeqs?.includes(expected)) expected++;
-  return point.seq !== expected;
+  return point.seq === expected ? none : after(config.seqGapWaitS);
 }
 
 /**
@@ -147,10 +143,8 @@ export function nextWaitEndMs(state: CleanState, config: CleaningConfig): number
   const nowMs = state.clockMs ?? 0;
   let earliest: number | null = null;
   for (let index = 0; index < state.held.length; index++) {
-    if (!waits(state, index, nowMs, config)) continue;
-    const waitS = state.held[index]!.seq === undefined ? config.arrivalHoldS : config.seqGapWaitS;
-    const endMs = heldAt(state, index) + waitS * 1000;
-    earliest = earliest === null ? endMs : Math.min(earliest, endMs);
+    const endMs = waitEndMs(state, index, config, false);
+    if (endMs > nowMs) earliest = earliest === null ? endMs : Math.min(earliest, endMs);
   }
   return earliest;
 }

@@ -42,7 +42,9 @@ export interface CleaningConfig {
    */
   seqGapWaitS: number;
   /**
-   * How long a point without a `seq` waits, in receipt time, before it may leave; 0: no wait. With
+   * How long a point without a `seq` waits, in receipt time, before it may leave; 0: no wait. A
+   * device's first points with seqs wait as long (their seqs cannot tell yet whether an earlier
+   * message is still on its way; a seqGapWaitS there would hold every new device back). With
    * no seq, a message that passed an earlier one of the same device (two ingest processes racing
    * to the bus) cannot be told from a gap, and the reorder window does not help a device that
    * unloads a backlog: its device time runs far ahead of receipt time. The wait covers that race;

@@ -188,12 +188,15 @@ test('seqGapWaitS: a message overtaken by the next one (cluster ingest) is merge
   assert.deepEqual(secondsOf([...accepted, ...flushCleaning(state, WAITING).accepted]), Array.from({ length: 60 }, (_, i) => i + 10));
 });
 
-test('seqGapWaitS: the first message a device ever sends may come second (its points wait, once)', () => {
+test('a device\'s first points wait arrivalHoldS, not seqGapWaitS: its first message may come second', () => {
+  // Messages come every 2 s: the first one arrives 2 s after the second, within a 3 s hold.
   const order = [1, 0, ...Array.from({ length: 18 }, (_, i) => i + 2)];
-  const { accepted, rejected } = messagesInOrder(order, WAITING, track(200));
+  const newDevice = { ...WAITING, arrivalHoldS: 3 };
+  const { accepted, rejected } = messagesInOrder(order, newDevice, track(200));
   assert.deepEqual(rejected, []);
-  assert.deepEqual(secondsOf(accepted).slice(0, 20), Array.from({ length: 20 }, (_, i) => i));
-  assert.ok(accepted.length > 150, 'released once they waited 30 s of receipt time');
+  assert.deepEqual(secondsOf(accepted), Array.from({ length: accepted.length }, (_, i) => i), 'in order, none lost');
+  assert.ok(accepted.length > 170, `released as they came once the first waited 3 s, not 30 (${accepted.length})`);
+  assert.deepEqual(reasons(messagesInOrder(order, WAITING, track(200)).rejected), Array(10).fill('out_of_order'), 'no hold: the first message is too late');
 });
 
 test('seqGapWaitS: a gap that never fills holds points back for that long in receipt time, then they go on', () => {
