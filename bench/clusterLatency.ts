@@ -102,7 +102,14 @@ export async function benchClusterFinalization(
     sent += await fleet.openTrips(FINAL.openPoints);
     await consumed(bc, base, sent, `${n} trips to open`);
     const workers = withRole(bc.cluster, 'worker');
-    const activeTrips = (await Promise.all(workers.map((w) => scrape(w.httpPort, ['tripline_active_trips'])))).reduce((s, m) => s + m.get('tripline_active_trips')!, 0);
+    const openTrips = async () => (await Promise.all(workers.map((w) => scrape(w.httpPort, ['tripline_active_trips'])))).reduce((s, m) => s + m.get('tripline_active_trips')!, 0);
+    // A new device's first points wait a moment (cleaning.arrivalHoldS) before its trip opens.
+    const openBy = Date.now() + 15_000;
+    let activeTrips = await openTrips();
+    while (activeTrips < n && Date.now() < openBy) {
+      await sleep(250);
+      activeTrips = await openTrips();
+    }
 
     const series: ClusterFinalizationFigures[] = [];
     for (const periodMs of periodsMs) {
