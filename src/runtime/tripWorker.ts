@@ -43,9 +43,14 @@ export class TripWorker extends BackgroundLoop {
   private cursors = new Map<number, number>();
   /** The worker is the only writer of device states, so its cache stays true; it is filled from the store on a miss. */
   private readonly states = new Map<string, DeviceTripState>();
+  /** Of the cached states: how many have an open trip, and when each device's held points stop waiting (see `cache`). */
+  private openTrips = 0;
+  private readonly waitEndsMs = new Map<string, number>();
   private startedAtMs = Date.now();
   /** Per partition, the bus head at the last read that found nothing newer: empty partitions are not "behind". */
   private caughtUpTo = new Map<number, number>();
+  /** The bus head as `backlog` last saw it. */
+  private knownHead = 0;
   /** Partitions whose cursor and states are being read from the store. */
   private readonly reloading = new Set<number>();
 
@@ -56,6 +61,7 @@ export class TripWorker extends BackgroundLoop {
 
   async start(): Promise<void> {
     this.startedAtMs = Date.now();
+    this.knownHead = await this.options.bus.head();
     await this.reload(new Set(this.owned()));
     this.startLoop();
   }
@@ -81,7 +87,7 @@ export class TripWorker extends BackgroundLoop {
     try {
       for (const [partition, offset] of await this.options.store.cursors()) if (partitions.has(partition)) this.cursors.set(partition, offset);
       for (const state of await this.options.store.activeStates()) {
-        if (partitions.has(partitionOf(state.deviceId, this.options.bus.partitionCount))) this.states.set(state.deviceId, state);
+        if (partitions.has(partitionOf(state.deviceId, this.options.bus.partitionCount))) this.cache(state);
       }
     } finally {
       for (const partition of partitions) this.reloading.delete(partition);
@@ -95,13 +101,14 @@ export class TripWorker extends BackgroundLoop {
       this.caughtUpTo.delete(partition);
     }
     for (const deviceId of this.states.keys()) {
-      if (partitions.has(partitionOf(deviceId, this.options.bus.partitionCount))) this.states.delete(deviceId);
+      if (partitions.has(partitionOf(deviceId, this.options.bus.partitionCount))) this.uncache(deviceId);
     }
   }
 
   /** Messages that may still wait, an upper bound that needs no scan: newest offset minus the slowest partition's position. */
   async backlog(): Promise<number> {
     const head = await this.options.bus.head();
+    this.knownHead = Math.max(this.knownHead, head);
     let slowest = head;
     for (const partition of this.owned()) {
       const position = Math.max(this.cursors.get(partition) ?? 0, this.caughtUpTo.get(partition) ?? 0);
@@ -127,10 +134,7 @@ export class TripWorker extends BackgroundLoop {
 
   /** Devices whose held points wait on the clock, with when the first wait ends (receipt time). */
   *waitEnds(): Iterable<{ deviceId: string; endMs: number }> {
-    for (const [deviceId, state] of this.states) {
-      const endMs = state.cleaning.held.length > 0 ? nextWaitEndMs(state.cleaning, this.options.config.cleaning) : null;
-      if (endMs !== null) yield { deviceId, endMs };
-    }
+    for (const [deviceId, endMs] of this.waitEndsMs) yield { deviceId, endMs };
   }
 
   protected async run(): Promise<void> {
@@ -162,7 +166,9 @@ export class TripWorker extends BackgroundLoop {
   private async pass(): Promise<number> {
     const { bus, store, config, context, metrics, batchSize } = this.options;
     const started = performance.now();
-    const head = await bus.head();
+    // Asked by `backlog`, not here: in cluster mode a head is a request to the server, and a
+    // partition that finds nothing is caught up at least to a head taken before its read.
+    const head = this.knownHead;
     const outcomes: ProcessOutcome[] = [];
     const receivedAtMs: number[] = [];
     const spans: TracedMessage[] = [];
@@ -212,9 +218,7 @@ export class TripWorker extends BackgroundLoop {
       if (owned.has(effects.partition)) {
         this.cursors.set(effects.partition, effects.offset);
         for (const state of effects.states) {
-          // Only active devices stay cached, so memory follows the trips driving now.
-          if (isActive(state)) this.states.set(state.deviceId, state);
-          else this.states.delete(state.deviceId);
+          this.cache(state);
         }
       }
       metrics.pointsStored.inc(pointsAccepted);
@@ -229,7 +233,7 @@ export class TripWorker extends BackgroundLoop {
     metrics.pointsConsumed.inc(consumedPoints);
     for (const received of receivedAtMs) metrics.ingestToStoredSeconds.observe((now - received) / 1000);
     metrics.stageSeconds.observe({ stage: 'trip_worker' }, (performance.now() - started) / 1000);
-    metrics.activeTrips.set(this.openTripCount());
+    metrics.activeTrips.set(this.openTrips);
     if (alerts > 0) this.options.onAlertsCommitted();
     if (tripChanges > 0) this.options.onCommitted();
     return processed;
@@ -310,10 +314,26 @@ export class TripWorker extends BackgroundLoop {
     return commitSpans;
   }
 
-  private openTripCount(): number {
-    let open = 0;
-    for (const state of this.states.values()) if (state.trip) open++;
-    return open;
+  /**
+   * Keeps a device's state in memory while it is active (isActive), so memory follows the trips
+   * driving now; with it the open trip count and when its held points stop waiting, so that
+   * neither needs a scan of every cached state.
+   */
+  private cache(state: DeviceTripState): void {
+    this.uncache(state.deviceId);
+    if (!isActive(state)) return;
+    this.states.set(state.deviceId, state);
+    if (state.trip) this.openTrips++;
+    const endMs = state.cleaning.held.length > 0 ? nextWaitEndMs(state.cleaning, this.options.config.cleaning) : null;
+    if (endMs !== null) this.waitEndsMs.set(state.deviceId, endMs);
+  }
+
+  private uncache(deviceId: string): void {
+    const known = this.states.get(deviceId);
+    if (!known) return;
+    this.states.delete(deviceId);
+    if (known.trip) this.openTrips--;
+    this.waitEndsMs.delete(deviceId);
   }
 
   private async statesOf(deviceIds: string[]): Promise<Map<string, DeviceTripState>> {
@@ -324,7 +344,7 @@ export class TripWorker extends BackgroundLoop {
     if (missing.length > 0) {
       for (const [id, state] of await this.options.store.loadStates(missing)) {
         states.set(id, state);
-        if (isActive(state)) this.states.set(id, state);
+        this.cache(state);
       }
     }
     for (const id of wanted) {
