@@ -81,6 +81,7 @@ test('cluster: cars registered through the API drive through Mosquitto; two inge
   // The shared subscription spreads a device's messages over ingest connections, so they reach the
   // bus out of order; the workers must put them back in order, not drop them.
   assert.equal(stored.reduce((a, b) => a + b, 0), summary.points, 'every point stored, none dropped as out of order');
+  await eventually(async () => (await roleTotal('worker', 'tripline_active_trips')) === 0, 10_000, 'no trip left open');
 });
 
 test('cluster: devices without seq unloading a backlog at once, their messages passing each other between ingest processes, lose no point', { skip: skip ?? false }, async () => {

@@ -182,3 +182,17 @@ test('a crash shows on the open trip at once, long before the trip ends', async 
   const metrics = await (await fetch(`${t.httpUrl}/metrics`)).text();
   assert.match(metrics, /tripline_alerts_total{type="crash"} 1/);
 });
+
+test('tripline_active_trips counts the trips open now: up while cars drive, back to what it was once they end', async () => {
+  const activeTrips = async () => (await t.platform.metrics.activeTrips.get()).values[0]?.value ?? 0;
+  const before = await activeTrips();
+  const devices = ['gauge-car-1', 'gauge-car-2'];
+  const trips = devices.map((deviceId, i) => simulateTrip({ deviceId, seed: 300 + i, startMs: Date.now() - 1_800_000, durationS: 120 }).points);
+  const clients = await Promise.all(devices.map(async (deviceId) => connectDevice(t.mqttUrl, await t.device(deviceId))));
+  // All but the last few points: the trips are open.
+  await Promise.all(devices.map((deviceId, i) => publishPoints(clients[i]!, deviceId, trips[i]!.slice(0, -10))));
+  await eventually(async () => (await activeTrips()) === before + 2, 20_000, 'two more trips open');
+  await Promise.all(devices.map((deviceId, i) => publishPoints(clients[i]!, deviceId, trips[i]!.slice(-10))));
+  await eventually(async () => (await activeTrips()) === before, 20_000, 'back to the trips open before');
+  await Promise.all(clients.map((client) => client.endAsync()));
+});
