@@ -98,15 +98,16 @@ export async function benchClusterFinalization(
     sent += probeIds.length * (FINAL.openPoints + 1);
     await consumed(bc, base, sent, 'warm-up trips');
     await fleet.connect(url, carIds, `${n} cars`, carSecrets);
+    const workers = withRole(bc.cluster, 'worker');
+    const openTrips = async () => (await Promise.all(workers.map((w) => scrape(w.httpPort, ['tripline_active_trips'])))).reduce((s, m) => s + m.get('tripline_active_trips')!, 0);
+    const openBefore = await openTrips();
     progress(`${n} cars: opening their trips`);
     sent += await fleet.openTrips(FINAL.openPoints);
     await consumed(bc, base, sent, `${n} trips to open`);
-    const workers = withRole(bc.cluster, 'worker');
-    const openTrips = async () => (await Promise.all(workers.map((w) => scrape(w.httpPort, ['tripline_active_trips'])))).reduce((s, m) => s + m.get('tripline_active_trips')!, 0);
     // A new device's first points wait a moment (cleaning.arrivalHoldS) before its trip opens.
     const openBy = Date.now() + 15_000;
     let activeTrips = await openTrips();
-    while (activeTrips < n && Date.now() < openBy) {
+    while (activeTrips < openBefore + n && Date.now() < openBy) {
       await sleep(250);
       activeTrips = await openTrips();
     }
