@@ -51,7 +51,7 @@ function advanceStream(prev: DeviceTripState, points: TelemetryPoint[], nowMs: n
   // due within a second): while an impact spike is held or awaits its confirming stop, each message
   // is processed whole, at the cost of judging a point that arrives later than it as out of order.
   const ignitionOff = points.some((p) => p.ignition === false) || cleaning.held.some((p) => p.ignition === false);
-  if ((ignitionOff && !heldStillWait(cleaning, nowMs, config.cleaning)) || crashUrgent(prev, cleaning.held, config)) {
+  if ((ignitionOff && !heldStillWait(cleaning, cleaning.clockMs ?? nowMs, config.cleaning)) || crashUrgent(prev, cleaning.held, config)) {
     const flushed = flushCleaning(cleaning, config.cleaning);
     cleaning = flushed.state;
     accepted = [...accepted, ...flushed.accepted];

@@ -49,6 +49,8 @@ export class TripWorker extends BackgroundLoop {
   private startedAtMs = Date.now();
   /** Per partition, the bus head at the last read that found nothing newer: empty partitions are not "behind". */
   private caughtUpTo = new Map<number, number>();
+  /** Partitions whose last read found nothing new. */
+  private readonly drained = new Set<number>();
   /** The bus head as `backlog` last saw it. */
   private knownHead = 0;
   /** Partitions whose cursor and states are being read from the store. */
@@ -73,6 +75,7 @@ export class TripWorker extends BackgroundLoop {
   async ownershipChanged(gained: readonly number[], lost: readonly number[]): Promise<void> {
     this.forget(new Set(lost));
     if (gained.length > 0) await this.reload(new Set(gained));
+    this.options.metrics.activeTrips.set(this.openTrips);
     this.kick();
   }
 
@@ -99,6 +102,7 @@ export class TripWorker extends BackgroundLoop {
     for (const partition of partitions) {
       this.cursors.delete(partition);
       this.caughtUpTo.delete(partition);
+      this.drained.delete(partition);
     }
     for (const deviceId of this.states.keys()) {
       if (partitions.has(partitionOf(deviceId, this.options.bus.partitionCount))) this.uncache(deviceId);
@@ -132,9 +136,14 @@ export class TripWorker extends BackgroundLoop {
     }
   }
 
-  /** Devices whose held points wait on the clock, with when the first wait ends (receipt time). */
+  /**
+   * Devices whose held points a tick would release, with when (receipt time); only in partitions
+   * read to their end, so no tick is appended for a state the worker is still catching up on.
+   */
   *waitEnds(): Iterable<{ deviceId: string; endMs: number }> {
-    for (const [deviceId, endMs] of this.waitEndsMs) yield { deviceId, endMs };
+    for (const [deviceId, endMs] of this.waitEndsMs) {
+      if (this.drained.has(partitionOf(deviceId, this.options.bus.partitionCount))) yield { deviceId, endMs };
+    }
   }
 
   protected async run(): Promise<void> {
@@ -181,8 +190,10 @@ export class TripWorker extends BackgroundLoop {
       let records = await bus.read(partition, fromOffset, batchSize);
       if (records.length === 0) {
         this.caughtUpTo.set(partition, head);
+        this.drained.add(partition);
         continue;
       }
+      this.drained.delete(partition);
       if (this.options.tracing) records = this.traceRecords(this.options.tracing, records, spans);
       // Devices never span partitions, so each batch sees the states the previous ones left.
       const outcome = processBatch(records, await this.statesOf(records.map((record) => record.message.deviceId)), config, context);
@@ -340,11 +351,15 @@ export class TripWorker extends BackgroundLoop {
     const wanted = new Set(deviceIds);
     const missing = [...wanted].filter((id) => !this.states.has(id));
     const states = new Map<string, DeviceTripState>();
-    // Like the states a commit leaves, only active devices stay cached.
+    // Like the states a commit leaves, only active devices stay cached; and only while their
+    // partition is still this worker's (it may have been lost while the states were loading).
     if (missing.length > 0) {
-      for (const [id, state] of await this.options.store.loadStates(missing)) {
+      const loaded = await this.options.store.loadStates(missing);
+      const owned = new Set(this.owned());
+      for (const [id, state] of loaded) {
         states.set(id, state);
-        this.cache(state);
+        const partition = partitionOf(id, this.options.bus.partitionCount);
+        if (owned.has(partition) && !this.reloading.has(partition)) this.cache(state);
       }
     }
     for (const id of wanted) {

@@ -1,6 +1,7 @@
 import type { EventBus, TickMessage } from '../ports/eventBus.js';
 
 export interface WaitEndSource {
+  /** Devices whose held points a tick would release at `endMs`; only those whose partition was read to its end (a tick behind unread messages would come too early). */
   waitEnds(): Iterable<{ deviceId: string; endMs: number }>;
 }
 
@@ -10,17 +11,20 @@ export interface WaitEndSource {
  * message or its silence. The tick goes through the device's partition like its messages, so
  * what it releases is decided in order and replays the same way.
  */
-export function startWaitTicker(bus: EventBus, source: WaitEndSource, checkEveryMs = 200): () => void {
-  const requested = new Map<string, number>();
+export function startWaitTicker(bus: EventBus, source: WaitEndSource, checkEveryMs = 200, maxTicksPerCheck = 1000): () => void {
+  // The wait end each device was ticked for: one tick per wait end, until the device's state moves on.
+  let requested = new Map<string, number>();
   const timer = setInterval(() => {
     const now = Date.now();
     const due: TickMessage[] = [];
+    const stillWaiting = new Map<string, number>();
     for (const { deviceId, endMs } of source.waitEnds()) {
-      if (endMs > now || requested.get(deviceId) === endMs) continue;
-      requested.set(deviceId, endMs);
+      if (requested.get(deviceId) === endMs) stillWaiting.set(deviceId, endMs);
+      if (endMs > now || requested.get(deviceId) === endMs || due.length >= maxTicksPerCheck) continue;
+      stillWaiting.set(deviceId, endMs);
       due.push({ kind: 'tick', deviceId, atMs: now });
     }
-    if (requested.size > 10_000) requested.clear(); // a second tick is harmless: it releases nothing more
+    requested = stillWaiting;
     if (due.length > 0) void bus.append(due).catch(() => due.forEach((tick) => requested.delete(tick.deviceId)));
   }, checkEveryMs);
   timer.unref();

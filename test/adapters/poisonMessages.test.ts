@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { IPublishPacket } from 'mqtt';
-import { POISON_STRIKES, PoisonMessages } from '../../src/adapters/mqtt/poisonMessages.js';
+import { isTransient, POISON_STRIKES, PoisonMessages } from '../../src/adapters/mqtt/poisonMessages.js';
 
 const packet = (messageId: number | undefined, payload = 'p'): IPublishPacket =>
   ({ cmd: 'publish', topic: 'tripline/car-1/telemetry', payload: Buffer.from(payload), qos: messageId === undefined ? 0 : 1, dup: false, retain: false, messageId }) as IPublishPacket;
@@ -47,4 +47,17 @@ test('strikes belong to one message: another member, another content under a reu
   poison.settled('m-0', packet(7, 'other content'));
   assert.equal(poison.failed('m-0', packet(7, 'other content')).failures, 1, 'settled, then failing afresh');
   assert.deepEqual(poison.failed('m-0', packet(undefined)), { poison: false, failures: 1 }, 'QoS 0 is never tracked');
+});
+
+test('a transient failure (a timeout, no responders, a lost connection) is never a strike, even while others get through', () => {
+  const poison = new PoisonMessages();
+  const message = packet(7);
+  const timeout = Object.assign(new Error('timeout'), { name: 'TimeoutError' });
+  const wrapped = new Error('request failed', { cause: Object.assign(new Error('no responders'), { name: 'NoRespondersError' }) });
+  for (let i = 0; i < 20; i++) {
+    otherAppended(poison);
+    assert.equal(poison.failed('m-0', message, i % 2 ? timeout : wrapped).poison, false);
+  }
+  assert.equal(isTransient(new Error('NATS unreachable for 5000 ms')), true);
+  assert.equal(isTransient(Object.assign(new Error('message size exceeds maximum allowed'), { name: 'JetStreamApiError' })), false);
 });

@@ -133,7 +133,7 @@ export function startMqttIngest(options: MqttIngestOptions): MqttIngest {
       return true;
     } catch (error) {
       // A message whose connection went away failed for that, maybe: it is not held against it.
-      const verdict = live() ? poison.failed(member, packet) : { poison: false, failures: 0 };
+      const verdict = live() ? poison.failed(member, packet, error) : { poison: false, failures: 0 };
       if (!verdict.poison) {
         logger.error({ err: error, deviceId: route.deviceId, topic: packet.topic.slice(0, 200) }, 'ingest failed; the message is not acknowledged');
         return false;

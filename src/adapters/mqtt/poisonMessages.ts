@@ -57,8 +57,12 @@ export class PoisonMessages {
     if (this.failing.size > 0 && packet.messageId !== undefined) this.failing.delete(keyOf(member, packet.messageId));
   }
 
-  /** The bus failed for this message: whether it is now poison, and how often it failed. */
-  failed(member: string, packet: IPublishPacket): { poison: boolean; failures: number } {
+  /**
+   * The bus failed for this message: whether it is now poison, and how often it failed. A
+   * transient failure (isTransient: a timeout, no responders, a lost connection) is never a
+   * strike: a degraded bus can fail any message a few times in a row while others get through.
+   */
+  failed(member: string, packet: IPublishPacket, error?: unknown): { poison: boolean; failures: number } {
     // QoS 0 is acknowledged whatever happens: there is nothing to hold.
     if (packet.messageId === undefined) return { poison: false, failures: 1 };
     const key = keyOf(member, packet.messageId);
@@ -67,7 +71,7 @@ export class PoisonMessages {
     let entry = this.failing.get(key);
     if (!entry || entry.fingerprint !== fingerprint) {
       entry = { fingerprint, failures: 0, strikes: 0, lastFailedAt: now };
-    } else if (this.lastAppendStartedAt > entry.lastFailedAt) {
+    } else if (this.lastAppendStartedAt > entry.lastFailedAt && !isTransient(error)) {
       entry.strikes++;
     }
     entry.failures++;
@@ -84,4 +88,14 @@ const keyOf = (member: string, messageId: number): string => `${member}\u0000${m
 
 function fingerprintOf(packet: IPublishPacket): string {
   return createHash('sha256').update(packet.topic).update('\u0000').update(packet.payload).digest('base64');
+}
+
+const TRANSIENT_ERRORS = new Set(['TimeoutError', 'NoRespondersError', 'ConnectionError', 'ClosedConnectionError', 'DrainingConnectionError']);
+
+/** A failure that says nothing about the message: the bus was slow or away (the NATS client's errors, or their causes). */
+export function isTransient(error: unknown): boolean {
+  for (let cause = error, depth = 0; cause instanceof Error && depth < 5; cause = cause.cause, depth++) {
+    if (TRANSIENT_ERRORS.has(cause.name) || /timeout|timed out|no responders|unreachable/i.test(cause.message)) return true;
+  }
+  return false;
 }

@@ -57,6 +57,9 @@ export function initialCleanState(): CleanState {
 export function cleanPoints(prev: CleanState, points: TelemetryPoint[], receivedAtMs: number, config: CleaningConfig): CleanResult {
   const state = copy(prev);
   const result: CleanResult = { state, accepted: [], rejected: [] };
+  // Waits are judged by the device's clock: a message that reaches the bus after a later one (or
+  // a tick) has a receipt time behind it, and its points have waited since their own receipt.
+  const nowMs = Math.max(prev.clockMs ?? receivedAtMs, receivedAtMs);
   for (const point of points) {
     const reason = checkPoint(point, receivedAtMs, config) ?? checkAgainstSeen(state, point);
     if (reason) {
@@ -66,11 +69,11 @@ export function cleanPoints(prev: CleanState, points: TelemetryPoint[], received
       continue;
     }
     hold(state, point, receivedAtMs);
-    releaseDue(result, receivedAtMs, config);
+    releaseDue(result, nowMs, config);
   }
   // Without points (a tick), the clock alone may end a wait.
-  releaseDue(result, receivedAtMs, config);
-  state.clockMs = Math.max(state.clockMs ?? receivedAtMs, receivedAtMs);
+  releaseDue(result, nowMs, config);
+  state.clockMs = nowMs;
   return result;
 }
 
@@ -135,18 +138,21 @@ export function heldStillWait(state: CleanState, nowMs: number, config: Cleaning
 }
 
 /**
- * The receipt time at which the next held point stops waiting, or null when none waits on the
- * clock. A device that sends nothing more would keep such points until its silence: the worker
- * appends a tick at this time instead, which moves the device's clock on (deviceStream onTick).
+ * The receipt time at which a tick would release something, or null when none would: a device
+ * that sends nothing more would keep such points until its silence, so the worker appends a tick
+ * then (deviceStream onTick). Only the oldest held point can leave on the clock alone, once it is
+ * past the reorder window; with an ignition off held, everything leaves once no point waits.
  */
 export function nextWaitEndMs(state: CleanState, config: CleaningConfig): number | null {
+  if (state.held.length === 0) return null;
   const nowMs = state.clockMs ?? 0;
-  let earliest: number | null = null;
-  for (let index = 0; index < state.held.length; index++) {
-    const endMs = waitEndMs(state, index, config, false);
-    if (endMs > nowMs) earliest = earliest === null ? endMs : Math.min(earliest, endMs);
+  const pending = (endMs: number): number | null => (endMs > nowMs ? endMs : null);
+  if (state.held.some((point) => point.ignition === false)) {
+    const ends = state.held.map((_, index) => waitEndMs(state, index, config, true)).filter((endMs) => endMs > nowMs);
+    return ends.length > 0 ? Math.min(...ends) : null;
   }
-  return earliest;
+  const cutoffMs = state.newestSeenMs! - config.reorderWindowS * 1000;
+  return state.held[0]!.tsMs <= cutoffMs ? pending(waitEndMs(state, 0, config, false)) : null;
 }
 
 /** The seq expected next after the last released one (and those rejected after it); NaN when none was released. */

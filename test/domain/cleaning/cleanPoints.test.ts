@@ -284,3 +284,28 @@ test('nextWaitEndMs: when the first held point stops waiting; none once a tick p
   const gap = cleanPoints(known(), track(40).slice(20, 30), T0 + 500, WAITING).state;
   assert.equal(nextWaitEndMs(gap, WAITING), T0 + 500 + 30_000, 'a seq gap waits seqGapWaitS');
 });
+
+test('nextWaitEndMs: a device without seq sending every second asks for no tick that would release nothing', () => {
+  const points = withoutSeq(track(20));
+  let state = initialCleanState();
+  let ticks = 0;
+  points.forEach((point, i) => {
+    state = cleanPoints(state, [point], T0 + i * 990, HOLDING).state;
+    const endMs = nextWaitEndMs(state, HOLDING);
+    if (endMs === null || endMs >= T0 + (i + 1) * 990) return;
+    ticks++;
+    assert.ok(cleanPoints(state, [], endMs, HOLDING).accepted.length > 0, `a tick at point ${i} releases something`);
+  });
+  assert.equal(ticks, 0, 'the reorder window, not the hold, keeps its last points');
+});
+
+test('arrivalHoldS: a message that reaches the bus after a tick, received before it, is judged by the device clock', () => {
+  const points = withoutSeq(track(20));
+  const first = cleanPoints(initialCleanState(), points.slice(0, 10), T0, HOLDING);
+  const tick = cleanPoints(first.state, [], T0 + 2000, HOLDING);
+  assert.deepEqual(secondsOf(tick.accepted), [0, 1, 2, 3, 4, 5, 6, 7]);
+  // Received 100 ms after the first, on the bus only after the tick: its points have waited since.
+  const late = cleanPoints(tick.state, points.slice(10, 20), T0 + 100, HOLDING);
+  assert.deepEqual(secondsOf(late.accepted), [8, 9, 10, 11, 12, 13, 14, 15, 16, 17], 'released at once, not left waiting with no tick coming');
+  assert.equal(nextWaitEndMs(late.state, HOLDING), null);
+});
