@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import type { IClientOptions } from 'mqtt';
 import pino from 'pino';
 import { SqliteDeviceRegistry } from '../src/adapters/embedded/sqliteDeviceRegistry.js';
 import { connectDynsec, type DynsecClient } from '../src/adapters/mqtt/dynsecClient.js';
@@ -12,6 +12,7 @@ import { identityOf } from '../src/runtime/deviceAuth.js';
 import { dynsecPlugin, mosquittoBinary, startMosquitto, type MosquittoOptions } from '../src/cluster/services/mosquitto.js';
 import { tempServiceRoot, type LocalService } from '../src/cluster/services/localService.js';
 import { freePort } from './processes.js';
+import { attempt as attemptMqtt, type Attempt } from './mqttDevice.js';
 
 /**
  * `skip` option for tests that need Mosquitto: skipped loudly when it is not installed, except
@@ -58,16 +59,8 @@ export async function startTestMosquitto(options: Partial<MosquittoOptions> = {}
   };
 }
 
-export type Attempt = { ok: true; client: MqttClient } | { ok: false; code: number | undefined };
-
 /** One MQTT 5 connection attempt without retries: connected, or the CONNACK reason code. */
-export async function attempt(url: string, options: IClientOptions): Promise<Attempt> {
-  try {
-    return { ok: true, client: await mqtt.connectAsync(url, { protocolVersion: 5, reconnectPeriod: 0, connectTimeout: 5000, ...options }, false) };
-  } catch (error) {
-    return { ok: false, code: (error as { code?: number }).code };
-  }
-}
+export const attempt = (url: string, options: IClientOptions): Promise<Attempt> => attemptMqtt(url, { protocolVersion: 5, ...options });
 
 export const silentLogger = pino({ level: 'silent' });
 

@@ -8,6 +8,7 @@ import { startMqttIngest, type MqttIngest } from '../../src/adapters/mqtt/mqttIn
 import type { PublishInput } from '../../src/adapters/mqtt/aedesBroker.js';
 import type { DeviceCredentials } from '../../src/ports/deviceRegistry.js';
 import { ADMIN, attempt, INGEST, mosquittoSkip, silentLogger, startTestAccounts, startTestMosquitto, type TestAccounts, type TestMosquitto } from '../../testkit/mosquitto.js';
+import { refusedSignIns, signInAs } from '../../testkit/mqttDevice.js';
 import { eventually } from '../../testkit/platform.js';
 
 /**
@@ -48,7 +49,7 @@ after(async () => {
   await broker.close();
 });
 
-const as = (c: DeviceCredentials, override: Partial<IClientOptions> = {}): IClientOptions => ({ clientId: c.deviceId, username: c.username, password: c.password, ...override });
+const as = signInAs;
 
 async function connected(options: IClientOptions): Promise<MqttClient> {
   const result = await attempt(broker.url, options);
@@ -71,14 +72,7 @@ async function flushedThrough(client: MqttClient, deviceId: string): Promise<voi
 
 test('connect: only a provisioned device with its own client id and password gets in', { skip }, async () => {
   const cases: Array<[string, IClientOptions]> = [
-    ['wrong password', as(alice, { password: 'not-the-secret' })],
-    ['no credentials', { clientId: alice.deviceId }],
-    ['username without password', { clientId: alice.deviceId, username: alice.username }],
-    ['unknown device', { clientId: 'ghost-car', username: 'ghost-car', password: alice.password }],
-    ["another device's secret", as(alice, { password: bob.password })],
-    ['username of one device, client id of another', as(alice, { clientId: bob.deviceId })],
-    ['empty client id', as(alice, { clientId: '' })],
-    ['wildcard in client id', as(alice, { clientId: 'alice-car/#', username: 'alice-car/#' })],
+    ...refusedSignIns(alice, bob),
     ['the ingest account with a wrong password', { clientId: 'x', username: INGEST.username, password: alice.password }],
   ];
   for (const [name, options] of cases) {

@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import type { IClientOptions, MqttClient } from 'mqtt';
 import { simulateTrip } from '../../src/sim/vehicleModel.js';
 import type { DeviceCredentials } from '../../src/ports/deviceRegistry.js';
 import { TOPICS, toWire } from '../../src/functions/ingest/wireFormat.js';
+import { attempt as attemptMqtt, refusedSignIns, signInAs, type Attempt } from '../../testkit/mqttDevice.js';
 import { eventually, startTestPlatform, type TestPlatform } from '../../testkit/platform.js';
 
 /**
@@ -21,17 +22,10 @@ before(async () => {
 });
 after(() => t.stop());
 
-type Attempt = { ok: true; client: MqttClient } | { ok: false; code: number | undefined };
 
-async function attempt(options: IClientOptions): Promise<Attempt> {
-  try {
-    return { ok: true, client: await mqtt.connectAsync(t.mqttUrl, { reconnectPeriod: 0, connectTimeout: 5000, ...options }, false) };
-  } catch (error) {
-    return { ok: false, code: (error as { code?: number }).code };
-  }
-}
+const attempt = (options: IClientOptions): Promise<Attempt> => attemptMqtt(t.mqttUrl, options);
 
-const as = (c: DeviceCredentials, override: Partial<IClientOptions> = {}): IClientOptions => ({ clientId: c.deviceId, username: c.username, password: c.password, ...override });
+const as = signInAs;
 
 async function connected(options: IClientOptions): Promise<MqttClient> {
   const result = await attempt(options);
@@ -48,16 +42,7 @@ function watchClose(client: MqttClient): { closed: () => boolean; wait: () => Pr
 const payload = (deviceId: string) => JSON.stringify({ points: simulateTrip({ deviceId, seed: 3, startMs: Date.now() - 600_000, durationS: 30 }).points.slice(0, 5).map(toWire) });
 
 test('connect: only a registered device with its own client id and secret gets in', async () => {
-  const cases: Array<[string, IClientOptions]> = [
-    ['wrong password', as(alice, { password: 'not-the-secret' })],
-    ['no credentials', { clientId: alice.deviceId }],
-    ['username without password', { clientId: alice.deviceId, username: alice.username }],
-    ['unknown device', { clientId: 'ghost-car', username: 'ghost-car', password: alice.password }],
-    ["another device's secret", as(alice, { password: bob.password })],
-    ['username of one device, client id of another', as(alice, { clientId: bob.deviceId })],
-    ['empty client id', as(alice, { clientId: '' })],
-    ['wildcard in client id', as(alice, { clientId: 'alice-car/#', username: 'alice-car/#' })],
-  ];
+  const cases = refusedSignIns(alice, bob);
   for (const [name, options] of cases) {
     const result = await attempt(options);
     assert.equal(result.ok, false, `${name}: refused`);

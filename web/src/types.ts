@@ -35,14 +35,7 @@ export interface Position {
 
 export type { Alert } from '../../src/domain/alerts/alert.js';
 
-export interface GroupStats {
-  id: string;
-  trips: number;
-  distanceM: number;
-  meanScore: number | null;
-  events: number;
-  eventsPer100Km: number | null;
-}
+export type { VehicleStats as GroupStats } from '../../src/ports/searchIndex.js';
 
 export interface VehicleScore {
   vehicleId: string;
