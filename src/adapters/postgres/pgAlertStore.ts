@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { AlertStore, Delivery, DeliveryAttempt, Webhook } from '../../ports/alertStore.js';
 import { toAttempt, toDelivery, type AttemptRow, type DeliveryRow } from '../deliveryRows.js';
-import { createPool, inTransaction, type Pool } from './pool.js';
+import { inTransaction, openWithPool, type Pool } from './pool.js';
 import { applySchema } from './schema.js';
 
 export interface PgAlertStoreOptions {
@@ -54,14 +54,10 @@ const DB_NOW_MS = '(extract(epoch FROM clock_timestamp()) * 1000)::bigint';
 export async function openPgAlertStore(url: string, options: PgAlertStoreOptions = {}): Promise<AlertStore> {
   const claimMs = options.claimMs ?? 120_000;
   if (!Number.isInteger(claimMs) || claimMs < 1) throw new RangeError(`claimMs must be a positive integer, got ${claimMs}`);
-  const pool = createPool(url, options.maxConnections ?? 10);
-  try {
+  return openWithPool(url, options.maxConnections ?? 10, async (pool) => {
     await applySchema(pool, DDL);
-  } catch (error) {
-    await pool.end();
-    throw error;
-  }
-  return new PgAlertStore(pool, claimMs);
+    return new PgAlertStore(pool, claimMs);
+  });
 }
 
 /**

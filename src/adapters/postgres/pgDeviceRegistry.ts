@@ -10,7 +10,7 @@ import {
 } from '../../ports/deviceRegistry.js';
 import { checkScryptLog2N, DEFAULT_SCRYPT_LOG2_N, generateSecret, hashSecret } from '../../security/secretHash.js';
 import { checkNewDevice, checkOverlapS, checkPageLimit, toRecord, verifyRow, type DeviceRow } from '../deviceRows.js';
-import { createPool, inTransaction, type Pool, type PoolClient } from './pool.js';
+import { inTransaction, openWithPool, type Pool, type PoolClient } from './pool.js';
 import { applySchema } from './schema.js';
 
 export interface PgDeviceRegistryOptions {
@@ -45,14 +45,10 @@ const NEXT_REVISION = `rev AS (UPDATE ${REVISION} SET revision = revision + 1 RE
 export async function openPgDeviceRegistry(url: string, options: PgDeviceRegistryOptions = {}): Promise<DeviceRegistry> {
   const scryptLog2N = options.scryptLog2N ?? DEFAULT_SCRYPT_LOG2_N;
   checkScryptLog2N(scryptLog2N);
-  const pool = createPool(url, options.maxConnections ?? 4);
-  try {
+  return openWithPool(url, options.maxConnections ?? 4, async (pool) => {
     await applySchema(pool, DDL);
-  } catch (error) {
-    await pool.end();
-    throw error;
-  }
-  return new PgDeviceRegistry(pool, scryptLog2N);
+    return new PgDeviceRegistry(pool, scryptLog2N);
+  });
 }
 
 /**

@@ -10,7 +10,7 @@ import { fleetStats, groupStats, searchEvents } from './pgSearchAnalytics.js';
 import { migrate, searchTables, type SearchTables } from './pgSearchSchema.js';
 import { writeChanges } from './pgSearchWrites.js';
 import { geographyPoint, SqlParams, tripFilter } from './pgTripFilters.js';
-import { createPool, inTransaction, type Pool } from './pool.js';
+import { inTransaction, openWithPool, type Pool } from './pool.js';
 
 export interface PgSearchIndexOptions {
   /** The PostgreSQL schema of the store's tables, so it can share a database with the write store (default `tripline_search`). */
@@ -33,14 +33,10 @@ const wholeMs = (ms: number): number => Math.min(Number.MAX_SAFE_INTEGER, Math.m
 /** Opens the PostgreSQL/PostGIS search store at `url`, creating its schema if needed. */
 export async function openPgSearchIndex(url: string, options: PgSearchIndexOptions = {}): Promise<PgSearchIndex> {
   const tables = searchTables(options.schema ?? 'tripline_search');
-  const pool = createPool(url, options.poolSize ?? 10);
-  try {
+  return openWithPool(url, options.poolSize ?? 10, async (pool) => {
     await migrate(pool, tables);
-  } catch (error) {
-    await pool.end();
-    throw error;
-  }
-  return new PgSearchIndex(pool, tables);
+    return new PgSearchIndex(pool, tables);
+  });
 }
 
 /**

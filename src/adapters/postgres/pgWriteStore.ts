@@ -10,7 +10,7 @@ import {
   appendToFeeds, fence, insertChunks, lockTraceLinks, upsertStates, upsertTrips, writeCursors, writeTraceLinks,
 } from './pgCommitWrites.js';
 import { createWriteSchema, WRITE_SCHEMA as S } from './pgWriteSchema.js';
-import { createPool, inTransaction, type Pool } from './pool.js';
+import { inTransaction, openWithPool, type Pool } from './pool.js';
 
 export interface PgWriteStoreOptions {
   /** Connections of this process's pool. */
@@ -27,16 +27,12 @@ export type SynchronousCommit = 'on' | 'remote_write' | 'remote_apply' | 'local'
 
 /** Opens the store, creating its schema if missing (safe when several processes start at once). */
 export async function openPgWriteStore(url: string, options: PgWriteStoreOptions = {}): Promise<PgWriteStore> {
-  const pool = createPool(url, options.poolSize ?? 10);
-  try {
+  return openWithPool(url, options.poolSize ?? 10, async (pool) => {
     await createWriteSchema(pool);
     const partitions = new ChunkPartitions(pool);
     await partitions.ensure([]);
     return new PgWriteStore(pool, partitions, options.synchronousCommit ?? 'on');
-  } catch (error) {
-    await pool.end();
-    throw error;
-  }
+  });
 }
 
 /**

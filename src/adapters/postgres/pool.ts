@@ -23,6 +23,17 @@ export function createPool(url: string, max = 10): pg.Pool {
   return pool;
 }
 
+/** A pool made ready by `open` (creating its schema, say) and what `open` builds on it; the pool is closed again when that fails. */
+export async function openWithPool<T>(url: string, max: number, open: (pool: pg.Pool) => Promise<T>): Promise<T> {
+  const pool = createPool(url, max);
+  try {
+    return await open(pool);
+  } catch (error) {
+    await pool.end();
+    throw error;
+  }
+}
+
 /** Runs `work` in one transaction on one pooled connection: COMMIT on success, ROLLBACK on any error. */
 export async function inTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
   const client = await pool.connect();
