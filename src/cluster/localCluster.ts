@@ -9,7 +9,7 @@ import { freePort } from './services/freePort.js';
 import { startMosquitto } from './services/mosquitto.js';
 import { startNats } from './services/nats.js';
 import { createDatabase, startPostgres } from './services/postgres.js';
-import type { LocalService } from './services/localService.js';
+import { signalAndWait, type LocalService } from './services/localService.js';
 
 const CLI = fileURLToPath(new URL('../../../bin/tripline.js', import.meta.url));
 
@@ -62,15 +62,15 @@ interface Secrets {
 export async function startLocalCluster(options: LocalClusterOptions): Promise<LocalCluster> {
   mkdirSync(options.dir, { recursive: true, mode: 0o755 });
   const secrets = await loadSecrets(join(options.dir, 'cluster.json'));
-  const services: Record<'postgres' | 'nats' | 'mosquitto', LocalService> = {
-    postgres: await startPostgres({ dir: join(options.dir, 'postgres'), port: secrets.ports.postgres, fast: options.fast ?? false }),
-    nats: await startNats({ dir: join(options.dir, 'nats'), port: secrets.ports.nats }),
-    mosquitto: await startMosquitto({ dir: join(options.dir, 'mosquitto'), port: secrets.ports.mosquitto, adminUser: 'tripline:admin', adminPassword: secrets.mqttAdminPassword }),
-  };
   const starters = {
     postgres: () => startPostgres({ dir: join(options.dir, 'postgres'), port: secrets.ports.postgres, fast: options.fast ?? false }),
     nats: () => startNats({ dir: join(options.dir, 'nats'), port: secrets.ports.nats }),
     mosquitto: () => startMosquitto({ dir: join(options.dir, 'mosquitto'), port: secrets.ports.mosquitto, adminUser: 'tripline:admin', adminPassword: secrets.mqttAdminPassword }),
+  };
+  const services: Record<'postgres' | 'nats' | 'mosquitto', LocalService> = {
+    postgres: await starters.postgres(),
+    nats: await starters.nats(),
+    mosquitto: await starters.mosquitto(),
   };
   const env: Record<string, string> = {
     TRIPLINE_MQTT_URL: `mqtt://127.0.0.1:${secrets.ports.mosquitto}`,
@@ -114,11 +114,7 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
     const started = processes.get(name);
     if (!started) return;
     processes.delete(name);
-    if (started.child.exitCode === null && started.child.signalCode === null) {
-      const exited = new Promise<void>((resolve) => started.child.once('exit', () => resolve()));
-      started.child.kill(signal);
-      await exited;
-    }
+    await signalAndWait(started.child, signal);
   };
 
   return {

@@ -101,7 +101,7 @@ export async function startEmbedded(config: PlatformConfig, logger: Logger): Pro
   sync.start();
   let backlog = await worker.backlog();
   const stopWatchdog = startLiveTripWatchdog(bus, worker, config.liveTimeoutS * 1000, () => backlog > config.maxBusBacklog);
-  const stopTicker = startWaitTicker(bus, worker);
+  const stopTicker = startWaitTicker(bus, worker, config.pipeline.cleaning);
   let busLagMs = 0;
   const housekeeping = setInterval(() => {
     void worker.backlog().then((n) => metrics.busBacklog.set((backlog = n)));

@@ -1,7 +1,7 @@
 import type { DeviceRecord, DeviceRegistry } from '../ports/deviceRegistry.js';
 
 /** Records per `changedSince` query: a bulk import or a first pass over 100k devices is read in bounded pieces. */
-export const CHANGE_PAGE_SIZE = 500;
+const CHANGE_PAGE_SIZE = 500;
 
 /**
  * The devices changed after `revision`, a page at a time, oldest change first (keyset paging on

@@ -156,7 +156,10 @@ export class TripWorker extends BackgroundLoop {
         if (error instanceof CursorConflictError) {
           // Another worker took the partition over (our lease lapsed): start again from the store.
           this.options.logger.warn({ partition: error.partition }, 'partition moved on without this worker; reloading');
-          await this.reload(new Set(this.owned())).catch(() => undefined);
+          // Only that partition: the failed commit changed nothing this worker knows of the others.
+          const moved = new Set([error.partition]);
+          if ([...this.owned()].includes(error.partition)) await this.reload(moved).catch(() => undefined);
+          else this.forget(moved);
           continue;
         }
         this.options.metrics.workerErrors.inc();

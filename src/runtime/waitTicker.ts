@@ -1,3 +1,4 @@
+import type { CleaningConfig } from '../domain/cleaning/cleaningConfig.js';
 import type { EventBus, TickMessage } from '../ports/eventBus.js';
 
 export interface WaitEndSource {
@@ -11,7 +12,9 @@ export interface WaitEndSource {
  * message or its silence. The tick goes through the device's partition like its messages, so
  * what it releases is decided in order and replays the same way.
  */
-export function startWaitTicker(bus: EventBus, source: WaitEndSource, checkEveryMs = 200, maxTicksPerCheck = 1000): () => void {
+export function startWaitTicker(bus: EventBus, source: WaitEndSource, cleaning: CleaningConfig, checkEveryMs = 200, maxTicksPerCheck = 1000): () => void {
+  // Without waits (one ordered ingest, the embedded default) no point ever waits on the clock.
+  if (!(cleaning.arrivalHoldS > 0 || cleaning.seqGapWaitS > 0)) return () => undefined;
   // The wait end each device was ticked for: one tick per wait end, until the device's state moves on.
   let requested = new Map<string, number>();
   const timer = setInterval(() => {

@@ -3,6 +3,7 @@ import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
 import { Aedes, type Client, type PublishPacket, type Subscription } from 'aedes';
 import type { Logger } from 'pino';
 import type { DeviceIdentity } from '../../functions/ingest/parseTelemetry.js';
+import { TOPICS } from '../../functions/ingest/wireFormat.js';
 import { limitPacketSize, PacketTooLargeError, type PacketSizeLimits } from './packetSizeGuard.js';
 
 /** What ingest decides for one publish: `drop` acknowledges but keeps nothing; `refuse` closes the connection. */
@@ -126,12 +127,12 @@ export async function startAedesBroker(options: AedesBrokerOptions): Promise<Run
 
   // Telemetry is for the platform, not for other clients: a device may subscribe to its own downlink only.
   aedes.authorizeSubscribe = (client: Client | null, subscription: Subscription, callback: (error: Error | null, subscription?: Subscription | null) => void) => {
-    const own = client !== null && sessions.has(client) && subscription.topic === `tripline/${client.id}/alerts`;
+    const own = client !== null && sessions.has(client) && subscription.topic === TOPICS.alerts(client.id);
     if (!own && client) options.onSubscribeDenied(client.id, subscription.topic);
     callback(null, own ? subscription : null);
   };
   // Nothing reaches a client that it did not subscribe to itself, and no $SYS topics are published.
-  aedes.authorizeForward = (client, packet) => (packet.topic === `tripline/${client.id}/alerts` ? packet : null);
+  aedes.authorizeForward = (client, packet) => (packet.topic === TOPICS.alerts(client.id) ? packet : null);
 
   aedes.on('clientReady', (client: Client) => {
     if (revoked.has(client.id)) client.close();
@@ -184,7 +185,7 @@ export async function startAedesBroker(options: AedesBrokerOptions): Promise<Run
     publishDownlink: (deviceId, payload) =>
       new Promise<void>((resolve, reject) => {
         // A publish of the broker itself: authorizePublish is not asked; authorizeForward lets it reach only that device.
-        const packet = { cmd: 'publish', topic: `tripline/${deviceId}/alerts`, payload: Buffer.from(payload), qos: 1, retain: false, dup: false } as PublishPacket;
+        const packet = { cmd: 'publish', topic: TOPICS.alerts(deviceId), payload: Buffer.from(payload), qos: 1, retain: false, dup: false } as PublishPacket;
         aedes.publish(packet, (error) => (error ? reject(error) : resolve()));
       }),
     updateIdentity: (identity) => {

@@ -8,5 +8,3 @@ export const INGEST_FILTERS = [TOPICS.telemetry('+'), TOPICS.ownTracks('+', '+')
 
 export const sharedFilter = (group: string, filter: string): string => `$share/${group}/${filter}`;
 
-/** The only topic a device may subscribe to, and the only one tripline publishes on. */
-export const downlinkTopic = (deviceId: string): string => `tripline/${deviceId}/alerts`;

@@ -1,7 +1,7 @@
 import { ID_PATTERN } from '../../domain/ids.js';
 import { TOPICS } from '../../functions/ingest/wireFormat.js';
 import type { DeviceCredentials, DeviceRecord, DeviceRegistry } from '../../ports/deviceRegistry.js';
-import { DEFAULT_SHARE_GROUP, downlinkTopic, INGEST_FILTERS, sharedFilter } from './brokerTopics.js';
+import { DEFAULT_SHARE_GROUP, INGEST_FILTERS, sharedFilter } from './brokerTopics.js';
 import { expectOk, type Acl, type DynsecClient, type DynsecCommand } from './dynsecClient.js';
 
 export interface MosquittoAccountsOptions {
@@ -44,7 +44,7 @@ export function createMosquittoAccounts(options: MosquittoAccountsOptions): Mosq
   const ingestAcls: Acl[] = [
     ...INGEST_FILTERS.map((filter): Acl => ({ acltype: 'subscribeLiteral', topic: sharedFilter(group, filter), allow: true })),
     ...INGEST_FILTERS.map((filter): Acl => ({ acltype: 'publishClientReceive', topic: filter, allow: true })),
-    { acltype: 'publishClientSend', topic: downlinkTopic('+'), allow: true },
+    { acltype: 'publishClientSend', topic: TOPICS.alerts('+'), allow: true },
   ];
 
   const remove = (deviceId: string): DynsecCommand[] => [
@@ -80,8 +80,8 @@ export function createMosquittoAccounts(options: MosquittoAccountsOptions): Mosq
         { acltype: 'publishClientSend', topic: TOPICS.telemetry(deviceId), allow: true },
         { acltype: 'publishClientSend', topic: TOPICS.ownTracks('+', deviceId), allow: true },
         // Literal: a subscription with wildcards is never granted.
-        { acltype: 'subscribeLiteral', topic: downlinkTopic(deviceId), allow: true },
-        { acltype: 'publishClientReceive', topic: downlinkTopic(deviceId), allow: true },
+        { acltype: 'subscribeLiteral', topic: TOPICS.alerts(deviceId), allow: true },
+        { acltype: 'publishClientReceive', topic: TOPICS.alerts(deviceId), allow: true },
       ];
       const [created, client] = await dynsec.execute([
         { command: 'createRole', rolename: role, acls },

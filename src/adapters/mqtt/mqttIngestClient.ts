@@ -4,7 +4,8 @@ import type { Logger } from 'pino';
 import { ID_PATTERN } from '../../domain/ids.js';
 import { routeOf, type DeviceIdentity, type RejectReason } from '../../functions/ingest/parseTelemetry.js';
 import type { PublishInput, PublishVerdict } from './aedesBroker.js';
-import { DEFAULT_SHARE_GROUP, downlinkTopic, INGEST_FILTERS, sharedFilter } from './brokerTopics.js';
+import { DEFAULT_SHARE_GROUP, INGEST_FILTERS, sharedFilter } from './brokerTopics.js';
+import { TOPICS } from '../../functions/ingest/wireFormat.js';
 import { PoisonMessages } from './poisonMessages.js';
 import { attachReconnectBackoff } from './reconnectBackoff.js';
 import { joinShareGroup } from './shareGroupMember.js';
@@ -171,7 +172,7 @@ export function startMqttIngest(options: MqttIngestOptions): MqttIngest {
       if (!ID_PATTERN.test(deviceId)) throw new Error('not a device id');
       // Not queued while disconnected: the caller retries, and memory stays bounded.
       if (!downlink.connected) throw new Error('the MQTT broker is not connected');
-      await downlink.publishAsync(downlinkTopic(deviceId), payload, { qos: 1 });
+      await downlink.publishAsync(TOPICS.alerts(deviceId), payload, { qos: 1 });
     },
     close: async () => {
       await Promise.all(members.map((member) => member.stop()));

@@ -16,7 +16,7 @@ export interface PgAlertStoreOptions {
 }
 
 /** The store's tables live in their own schema, so the other stores can share the database without name clashes. */
-export const ALERTS_SCHEMA = 'tripline_alerts';
+const ALERTS_SCHEMA = 'tripline_alerts';
 const WEBHOOKS = `${ALERTS_SCHEMA}.webhooks`;
 const DELIVERIES = `${ALERTS_SCHEMA}.deliveries`;
 const ATTEMPTS = `${ALERTS_SCHEMA}.delivery_attempts`;

@@ -10,7 +10,7 @@ import { bboxParam } from '../schemas.js';
 import { DASHBOARD_CALLBACK_PATH } from './oauth.js';
 
 /** The built web app: dist/web, next to dist/src where this file is compiled to. */
-export const DEFAULT_WEB_ROOT = fileURLToPath(new URL('../../../web/', import.meta.url));
+const DEFAULT_WEB_ROOT = fileURLToPath(new URL('../../../web/', import.meta.url));
 
 /** Paths that are the API's, never the web app's: unknown ones stay JSON 404s. */
 const API_PREFIXES = ['/v1', '/oauth', '/openapi.json', '/healthz', '/livez', '/metrics', '/dashboard'];
@@ -132,14 +132,17 @@ export function registerDashboardRoutes(app: OpenAPIHono<ApiEnv>, deps: Dashboar
     if (c.req.path === '/' || c.req.path.endsWith('.html')) securityHeaders(c, csp);
     return statics(c, next);
   });
+  // Read once it exists, not per page request.
+  let indexHtml: string | null = null;
   app.get('*', (c, next) => {
     // The app's own routes (/trips, /trips/{id}...) get index.html; a missing file (a name ending in .js, .png...) stays a 404.
     // Trip ids end in .<digits>, which is no file extension.
     if (isApiPath(c.req.path) || /\.[a-z][a-z0-9]{0,9}$/i.test(c.req.path)) return next();
-    if (!existsSync(indexFile)) return c.text('The dashboard is not built: run npm run build.', 404);
+    indexHtml ??= existsSync(indexFile) ? readFileSync(indexFile, 'utf8') : null;
+    if (indexHtml === null) return c.text('The dashboard is not built: run npm run build.', 404);
     securityHeaders(c, csp);
     c.header('cache-control', 'no-cache');
-    return c.html(readFileSync(indexFile, 'utf8'));
+    return c.html(indexHtml);
   });
 }
 

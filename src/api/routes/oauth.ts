@@ -163,7 +163,6 @@ const formSizeLimit = bodyLimit({
 async function formOf(c: Context<ApiEnv>): Promise<Record<string, string | undefined> | null> {
   if (!(c.req.header('content-type') ?? '').toLowerCase().startsWith('application/x-www-form-urlencoded')) return null;
   const text = await c.req.text();
-  if (text.length > 16_384) return null;
   const form: Record<string, string> = {};
   for (const [name, value] of new URLSearchParams(text)) if (!(name in form)) form[name] = value;
   return form;

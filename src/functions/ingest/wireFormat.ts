@@ -118,4 +118,6 @@ export function toWire(point: TelemetryPoint): WirePoint {
 export const TOPICS = {
   telemetry: (deviceId: string) => `tripline/${deviceId}/telemetry`,
   ownTracks: (user: string, deviceId: string) => `owntracks/${user}/${deviceId}`,
+  /** The downlink: the only topic a device may subscribe to, and the only one tripline publishes on. */
+  alerts: (deviceId: string) => `tripline/${deviceId}/alerts`,
 } as const;

@@ -1,5 +1,5 @@
 /** What one cluster process does; any number of each may run, on any machines. */
-export const ROLES = ['ingest', 'worker', 'sync', 'api'] as const;
+const ROLES = ['ingest', 'worker', 'sync', 'api'] as const;
 export type Role = (typeof ROLES)[number];
 
 /** `all`, one role, or a comma-separated list (`ingest,worker`). Throws on an unknown name. */

@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import mqtt from 'mqtt';
 import { DEFAULT_RETRY_POLICY } from '../../domain/alerts/retryPolicy.js';
+import { TOPICS } from '../../functions/ingest/wireFormat.js';
 import { AlertDispatcher } from '../alertDispatcher.js';
 import { AlertHub } from '../alertHub.js';
 import { changesSince } from '../registryChanges.js';
@@ -55,7 +56,7 @@ export async function startSyncRole(ctx: ClusterContext): Promise<RoleHandle> {
           if (!downlink) return;
           if (!downlink.connected) throw new Error('not connected to the broker');
           await Promise.race([
-            downlink.publishAsync(`tripline/${deviceId}/alerts`, payload, { qos: 1 }),
+            downlink.publishAsync(TOPICS.alerts(deviceId), payload, { qos: 1 }),
             sleep(DOWNLINK_TIMEOUT_MS).then(() => Promise.reject(new Error(`no PUBACK within ${DOWNLINK_TIMEOUT_MS} ms`))),
           ]);
         },

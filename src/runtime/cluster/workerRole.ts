@@ -41,7 +41,7 @@ export async function startWorkerRole(ctx: ClusterContext): Promise<RoleHandle> 
   }, 1000);
   backlogTimer.unref();
   const stopWatchdog = startLiveTripWatchdog(bus, worker, config.liveTimeoutS * 1000, () => backlog > config.maxBusBacklog);
-  const stopTicker = startWaitTicker(bus, worker);
+  const stopTicker = startWaitTicker(bus, worker, config.pipeline.cleaning);
   return {
     health: async () => ({
       worker: { status: backlog <= config.maxBusBacklog ? 'ok' : 'degraded', ownedPartitions: [...leases.owned()], backlogMessages: backlog, busLagMs },
