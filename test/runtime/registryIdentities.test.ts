@@ -78,11 +78,10 @@ if (!postgres) {
       await gate.read; // the record, not revoked yet, is in hand
       const revoked = await registry.revoke(null, 'car-1');
       // The feed reported the revocation, and the poll that read it is over (polls run one after another).
-      const reported = await eventually(async () => {
+      await eventually(async () => {
         const at = watched.feed.findIndex((page) => page.records.some((r) => r.deviceId === 'car-1' && r.revokedAtMs !== null));
         return at >= 0 && watched.feed.length > at + 1 ? true : null;
       }, 5000, 'the feed to report the revocation');
-      assert.ok(reported);
       gate.release();
 
       assert.equal(await lookup, null, 'the held lookup answers with the newer record');

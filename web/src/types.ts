@@ -3,7 +3,7 @@
 export { DRIVING_EVENT_TYPES as EVENT_TYPES, type DrivingEvent, type DrivingEventType as EventType } from '../../src/domain/events/drivingEvent.js';
 export type { ScoreFactor } from '../../src/domain/scoring/tripScore.js';
 import type { TripSummary } from '../../src/domain/trip.js';
-import type { ScoreFactor } from '../../src/domain/scoring/tripScore.js';
+import type { RollingScore } from '../../src/domain/scoring/rollingScore.js';
 
 /** A trip as the API returns it: the domain's summary, its trace links, and (for near searches) the closest approach. */
 export type Trip = TripSummary & {
@@ -37,13 +37,6 @@ export type { Alert } from '../../src/domain/alerts/alert.js';
 
 export type { VehicleStats as GroupStats } from '../../src/ports/searchIndex.js';
 
-export interface VehicleScore {
-  vehicleId: string;
-  score: number | null;
-  trips: number;
-  distanceM: number;
-  windowDays: number;
-  breakdown: ScoreFactor[];
-}
+export type VehicleScore = RollingScore & { vehicleId: string };
 
 export type { SpanView as Span } from '../../src/runtime/spanView.js';
