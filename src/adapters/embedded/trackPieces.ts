@@ -19,22 +19,30 @@ export interface TrackPiece {
 
 /** Cuts a track into short pieces that share their end points, so no segment falls between two pieces. */
 export function trackPieces(track: TrackPoint[]): TrackPiece[] {
-  const pieces: TrackPiece[] = [];
+  return pieceSlices(track).map((part) => ({
+    west: Math.min(...part.map((p) => p.lon)),
+    east: Math.max(...part.map((p) => p.lon)),
+    south: Math.min(...part.map((p) => p.lat)),
+    north: Math.max(...part.map((p) => p.lat)),
+    startMs: part[0]!.tsMs,
+    endMs: part[part.length - 1]!.tsMs,
+    points: JSON.stringify(part.map(piecePoint)),
+  }));
+}
+
+/** The points of each piece (see trackPieces), as they are; a store keeps them as piecePoint. */
+export function pieceSlices(track: TrackPoint[]): TrackPoint[][] {
+  const slices: TrackPoint[][] = [];
   for (let i = 0; i < track.length; i += POINTS_PER_PIECE - 1) {
     const part = track.slice(i, i + POINTS_PER_PIECE);
     if (part.length === 0 || (part.length === 1 && i > 0)) break;
-    pieces.push({
-      west: Math.min(...part.map((p) => p.lon)),
-      east: Math.max(...part.map((p) => p.lon)),
-      south: Math.min(...part.map((p) => p.lat)),
-      north: Math.max(...part.map((p) => p.lat)),
-      startMs: part[0]!.tsMs,
-      endMs: part[part.length - 1]!.tsMs,
-      points: JSON.stringify(part.map((p) => [p.tsMs, round6(p.lat), round6(p.lon)])),
-    });
+    slices.push(part);
   }
-  return pieces;
+  return slices;
 }
+
+/** A track point as pieces store it: [tsMs, lat, lon], to the 6th decimal (11 cm). */
+export const piecePoint = (p: TrackPoint): PiecePoint => [p.tsMs, round6(p.lat), round6(p.lon)];
 
 /**
  * Which trips passed within radiusM of a point during [fromMs, toMs]: the R*Tree finds pieces whose

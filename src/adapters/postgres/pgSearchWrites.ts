@@ -3,7 +3,7 @@ import type { TripSummary } from '../../domain/trip.js';
 import type { TrackPoint } from '../../ports/searchIndex.js';
 import type { TripChange } from '../../ports/writeStore.js';
 import { SEVERITY_RANK } from '../embedded/searchSchema.js';
-import { trackPieces, type PiecePoint } from '../embedded/trackPieces.js';
+import { piecePoint, pieceSlices } from '../embedded/trackPieces.js';
 import { placeWords } from './placeWords.js';
 import type { PoolClient } from './pool.js';
 import type { SearchTables } from './pgSearchSchema.js';
@@ -74,8 +74,8 @@ function eventRow(trip: TripSummary, event: DrivingEvent) {
 /** The embedded store's pieces (20 points sharing their ends), each with its path for the GiST index. */
 function pieceRows(tripId: string, track: TrackPoint[]) {
   const usable = track.filter((p) => Number.isFinite(p.tsMs) && Number.isFinite(p.lat) && Number.isFinite(p.lon));
-  return trackPieces(usable).map((piece, index) => {
-    const points = JSON.parse(piece.points) as PiecePoint[];
+  return pieceSlices(usable).map((part, index) => {
+    const points = part.map(piecePoint);
     const coordinates = points.map(([, lat, lon]) => `${lon} ${lat}`);
     const times = points.map(([tsMs]) => tsMs);
     return {
