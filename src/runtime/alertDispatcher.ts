@@ -6,6 +6,7 @@ import type { AlertHub } from './alertHub.js';
 import type { Metrics } from './metrics.js';
 import { BackgroundLoop } from './backgroundLoop.js';
 import { endDeliverySpan, startDeliverySpan } from './alertSpans.js';
+import { streamAlert } from './streamAlert.js';
 import type { Tracing } from './tracing.js';
 
 export interface AlertDispatcherOptions {
@@ -76,13 +77,7 @@ export class AlertDispatcher extends BackgroundLoop {
     for (const { alert } of rows) {
       const body = JSON.stringify(alert);
       await this.toDevice(alert, body);
-      const streamSpan = hub.subscribers() > 0 ? startDeliverySpan(this.options.tracing, alert, 'sse') : null;
-      const listeners = hub.publish(alert);
-      endDeliverySpan(streamSpan, null, { 'tripline.listeners': listeners });
-      if (listeners > 0) {
-        metrics.alertDeliveries.inc({ channel: 'sse', outcome: 'sent' }, listeners);
-        metrics.alertLatencySeconds.observe({ channel: 'sse' }, (Date.now() - alert.receivedAtMs) / 1000);
-      }
+      streamAlert(hub, alert, metrics, this.options.tracing);
       let webhooks = webhooksOf.get(alert.tenantId);
       if (!webhooks) webhooksOf.set(alert.tenantId, (webhooks = await store.webhooks(alert.tenantId)));
       for (const webhook of webhooks) {

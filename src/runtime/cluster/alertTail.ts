@@ -3,6 +3,8 @@ import type { AlertFeed } from '../../ports/writeStore.js';
 import type { AlertHub } from '../alertHub.js';
 import { BackgroundLoop } from '../backgroundLoop.js';
 import type { Metrics } from '../metrics.js';
+import { streamAlert } from '../streamAlert.js';
+import type { Tracing } from '../tracing.js';
 
 /**
  * Feeds this API process's live streams (SSE) from the alert outbox. In cluster mode alerts are
@@ -14,7 +16,14 @@ import type { Metrics } from '../metrics.js';
 export class AlertTail extends BackgroundLoop {
   private cursor = 0;
 
-  constructor(private readonly feed: AlertFeed, private readonly hub: AlertHub, private readonly metrics: Metrics, private readonly logger: Logger, private readonly pollMs = 250) {
+  constructor(
+    private readonly feed: AlertFeed,
+    private readonly hub: AlertHub,
+    private readonly metrics: Metrics,
+    private readonly logger: Logger,
+    private readonly tracing: Tracing | undefined,
+    private readonly pollMs = 250,
+  ) {
     super();
   }
 
@@ -29,11 +38,7 @@ export class AlertTail extends BackgroundLoop {
       try {
         const rows = await this.feed.alertsAfter(this.cursor, 500);
         for (const { seq, alert } of rows) {
-          const listeners = this.hub.publish(alert);
-          if (listeners > 0) {
-            this.metrics.alertDeliveries.inc({ channel: 'sse', outcome: 'sent' }, listeners);
-            this.metrics.alertLatencySeconds.observe({ channel: 'sse' }, (Date.now() - alert.receivedAtMs) / 1000);
-          }
+          streamAlert(this.hub, alert, this.metrics, this.tracing);
           this.cursor = seq;
         }
         moved = rows.length;

@@ -12,10 +12,10 @@ import type { Health } from '../../api/routes/health.js';
  * outbox for its own live streams.
  */
 export async function startApiRole(ctx: ClusterContext, health: () => Promise<Health>): Promise<RoleHandle & { app: { fetch: (request: Request) => Response | Promise<Response> }; auth: ApiAuth }> {
-  const { config, metrics, logger } = ctx;
+  const { config, metrics, logger, tracing } = ctx;
   const [search, store, alerts, registry, signals] = await Promise.all([ctx.searchIndex(), ctx.writeStore(), ctx.alertStore(), ctx.registry(), ctx.signals()]);
   const hub = new AlertHub();
-  const tail = new AlertTail(store, hub, metrics, logger);
+  const tail = new AlertTail(store, hub, metrics, logger, tracing);
   signals.on('alerts', () => tail.kick());
   await tail.start();
   const auth = await createApiAuthenticator(config, logger);
