@@ -154,21 +154,32 @@ function asIssuerError(error: unknown, issuer: string): Error {
   return new Error(`OAuth issuer ${issuer}: ${why}`, { cause: error });
 }
 
-/** OpenID Connect Discovery 1.0: the provider metadata names its key set, and must name the issuer we trust exactly (§4.3). */
+/** OpenID Connect Discovery 1.0: the provider metadata names its key set. */
 export async function discoverJwksUrl(issuer: string, timeoutMs: number): Promise<URL> {
+  const { url, metadata } = await providerMetadata(issuer, (at) => fetchJson(at, timeoutMs));
+  if (typeof metadata.jwks_uri !== 'string') throw new Error(`discovery at ${url} has no jwks_uri`);
+  return endpointUrl(metadata.jwks_uri, 'discovered jwks_uri');
+}
+
+/** OpenID Connect Discovery 1.0: a provider's metadata, which must name the issuer we trust exactly (§4.3). */
+export async function providerMetadata(issuer: string, fetchJsonAt: (url: string) => Promise<unknown>): Promise<{ url: string; metadata: Record<string, unknown> }> {
   const url = `${issuer.replace(/\/+$/, '')}/.well-known/openid-configuration`;
   let metadata: unknown;
   try {
-    const response = await fetch(url, { headers: { accept: 'application/json' }, signal: AbortSignal.timeout(timeoutMs) });
-    if (response.status !== 200) throw new Error(`HTTP ${response.status}`);
-    metadata = await response.json();
+    metadata = await fetchJsonAt(url);
   } catch (error) {
     throw new Error(`discovery at ${url} failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
   }
-  const { issuer: named, jwks_uri: jwksUri } = (metadata ?? {}) as { issuer?: unknown; jwks_uri?: unknown };
-  if (named !== issuer) throw new Error(`discovery at ${url} names issuer ${JSON.stringify(named)}, not ${JSON.stringify(issuer)}`);
-  if (typeof jwksUri !== 'string') throw new Error(`discovery at ${url} has no jwks_uri`);
-  return endpointUrl(jwksUri, 'discovered jwks_uri');
+  const record = (metadata ?? {}) as Record<string, unknown>;
+  if (record.issuer !== issuer) throw new Error(`discovery at ${url} names issuer ${JSON.stringify(record.issuer)}, not ${JSON.stringify(issuer)}`);
+  return { url, metadata: record };
+}
+
+/** GET a JSON document; anything but 200 is an error. */
+export async function fetchJson(url: string, timeoutMs: number): Promise<unknown> {
+  const response = await fetch(url, { headers: { accept: 'application/json' }, signal: AbortSignal.timeout(timeoutMs) });
+  if (response.status !== 200) throw new Error(`HTTP ${response.status}`);
+  return response.json();
 }
 
 function bearerToken(authorization: string | undefined): string | AuthFailure {

@@ -8,6 +8,8 @@ import { createPlaceLabels, type PlaceLabels } from '../../adapters/enrichment/p
 import type { ApiEnv } from '../auth.js';
 import { bboxParam } from '../schemas.js';
 import { DASHBOARD_CALLBACK_PATH } from './oauth.js';
+import { DEV_ISSUER } from '../../security/devIssuer.js';
+import { fetchJson, providerMetadata } from '../../security/jwtAuthenticator.js';
 
 /** The built web app: dist/web, next to dist/src where this file is compiled to. */
 const DEFAULT_WEB_ROOT = fileURLToPath(new URL('../../../web/', import.meta.url));
@@ -60,7 +62,7 @@ export function registerDashboardRoutes(app: OpenAPIHono<ApiEnv>, deps: Dashboar
   const tiles = deps.tilesUrl ? { url: deps.tilesUrl, attribution: deps.tilesAttribution } : null;
   let discovered: { endpoints: SignInEndpoints; atMs: number } | null = null;
   const endpoints = async (): Promise<SignInEndpoints> => {
-    if (!deps.externalIssuer) return { issuer: 'urn:tripline:dev-issuer', authorizationEndpoint: '/oauth/authorize', tokenEndpoint: '/oauth/token' };
+    if (!deps.externalIssuer) return { issuer: DEV_ISSUER, authorizationEndpoint: '/oauth/authorize', tokenEndpoint: '/oauth/token' };
     if (discovered && Date.now() - discovered.atMs < 3_600_000) return discovered.endpoints;
     const found = await discoverEndpoints(deps.externalIssuer, deps.fetchJson ?? defaultFetchJson);
     discovered = { endpoints: found, atMs: Date.now() };
@@ -173,22 +175,12 @@ function sourceOf(template: string): string {
   return /[{}]/.test(host) ? match[1]! : `${match[1]}//${host}`;
 }
 
-async function defaultFetchJson(url: string): Promise<unknown> {
-  const response = await fetch(url, { headers: { accept: 'application/json' }, signal: AbortSignal.timeout(5000) });
-  if (response.status !== 200) throw new Error(`HTTP ${response.status}`);
-  return response.json();
-}
+const defaultFetchJson = (url: string): Promise<unknown> => fetchJson(url, 5000);
 
 /** OpenID Connect Discovery: the provider's authorization and token endpoints. */
-async function discoverEndpoints(issuer: string, fetchJson: (url: string) => Promise<unknown>): Promise<SignInEndpoints> {
-  const url = `${issuer.replace(/\/+$/, '')}/.well-known/openid-configuration`;
-  let metadata: unknown;
-  try {
-    metadata = await fetchJson(url);
-  } catch (error) {
-    throw new Error(`discovery at ${url} failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
-  }
-  const { authorization_endpoint: authorizationEndpoint, token_endpoint: tokenEndpoint } = (metadata ?? {}) as Record<string, unknown>;
+async function discoverEndpoints(issuer: string, fetchJsonAt: (url: string) => Promise<unknown>): Promise<SignInEndpoints> {
+  const { url, metadata } = await providerMetadata(issuer, fetchJsonAt);
+  const { authorization_endpoint: authorizationEndpoint, token_endpoint: tokenEndpoint } = metadata;
   if (typeof authorizationEndpoint !== 'string' || typeof tokenEndpoint !== 'string') {
     throw new Error(`discovery at ${url} names no authorization_endpoint and token_endpoint`);
   }
