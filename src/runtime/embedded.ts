@@ -12,9 +12,9 @@ import { startAedesBroker } from '../adapters/mqtt/aedesBroker.js';
 import { createApi } from '../api/app.js';
 import type { Health } from '../api/routes/health.js';
 import { createCachedVerifier } from '../security/cachedVerifier.js';
-import { DEFAULT_RETRY_POLICY } from '../domain/alerts/retryPolicy.js';
 import { AlertDispatcher } from './alertDispatcher.js';
 import { AlertHub } from './alertHub.js';
+import { createSyncLoop, createWebhookSender, PENDING_ALERTS_LIMIT, pruneAlertHistory, SYNC_LAG_LIMIT_MS } from './alertPipeline.js';
 import { createApiAuthenticator, type ApiAuth } from './apiAuth.js';
 import type { PlatformConfig } from './config.js';
 import { ensurePrivateDataDir } from './dataDir.js';
@@ -25,15 +25,11 @@ import { startLiveTripWatchdog } from './liveTripWatchdog.js';
 import { startWaitTicker } from './waitTicker.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { RateLimiter } from './rateLimiter.js';
-import { SyncLoop } from './syncLoop.js';
 import { otlpEndpointFromEnv, Tracing } from './tracing.js';
 import { TripWorker } from './tripWorker.js';
-import { WebhookSender } from './webhookSender.js';
 import { openLocalDeviceRegistry } from './localRegistry.js';
 import type { DeviceRegistry } from '../ports/deviceRegistry.js';
 
-const ALERT_RETENTION_MS = 7 * 86_400_000;
-const DELIVERY_RETENTION_MS = 30 * 86_400_000;
 
 export interface EmbeddedPlatform {
   config: PlatformConfig;
@@ -75,15 +71,7 @@ export async function startEmbedded(config: PlatformConfig, logger: Logger): Pro
   if (config.osmExtract) logger.info({ file: config.osmExtract, ...(context.speedLimitStats as object) }, 'speed limits loaded');
   const alerts = new SqliteAlertStore(join(config.dataDir, 'alerts.db'), config.sqliteSynchronous);
   const alertHub = new AlertHub();
-  const sender = new WebhookSender({
-    store: alerts,
-    policy: { ...DEFAULT_RETRY_POLICY, maxAttempts: config.webhookMaxAttempts, baseDelayMs: config.webhookRetryBaseMs },
-    timeoutMs: config.webhookTimeoutMs,
-    concurrency: 64,
-    metrics,
-    logger,
-    tracing,
-  });
+  const sender = createWebhookSender(alerts, config, metrics, logger, tracing);
   // The broker starts later (it needs the registry); alerts dispatched before then reach only webhooks and streams.
   let downlink: (deviceId: string, payload: string) => Promise<void> = async () => undefined;
   const dispatcher = new AlertDispatcher({
@@ -91,7 +79,7 @@ export async function startEmbedded(config: PlatformConfig, logger: Logger): Pro
     onEnqueued: () => sender.kick(),
     tracing,
   });
-  const sync = new SyncLoop(store, search, metrics, logger, (trip) => store.points(trip.deviceId, trip.startMs, trip.endMs), undefined, tracing);
+  const sync = createSyncLoop(store, search, metrics, logger, tracing);
   const worker = new TripWorker({
     bus, store, config: config.pipeline, context, metrics, logger, batchSize: 200, tracing,
     onCommitted: () => sync.kick(),
@@ -112,10 +100,7 @@ export async function startEmbedded(config: PlatformConfig, logger: Logger): Pro
   }, 100);
   const pruning = setInterval(() => {
     void bus.prune(worker.committedCursors());
-    // Dispatched alerts stay a week (for streams resuming with Last-Event-ID), delivery records a month.
-    const failed = (error: unknown): void => logger.warn({ err: error }, 'pruning alerts failed');
-    store.pruneAlerts(dispatcher.dispatchedUpTo(), Date.now() - ALERT_RETENTION_MS).catch(failed);
-    alerts.pruneDeliveries(Date.now() - DELIVERY_RETENTION_MS).catch(failed);
+    pruneAlertHistory(store, alerts, dispatcher.dispatchedUpTo(), logger);
   }, 60_000);
   housekeeping.unref();
   pruning.unref();
@@ -166,9 +151,9 @@ export async function startEmbedded(config: PlatformConfig, logger: Logger): Pro
 
   const health = async (): Promise<Health> => {
     const lag = await sync.lag();
-    const syncOk = lag.lagMs < 60_000;
+    const syncOk = lag.lagMs < SYNC_LAG_LIMIT_MS;
     const pendingAlerts = await dispatcher.pending();
-    const alertsOk = pendingAlerts < 1000;
+    const alertsOk = pendingAlerts < PENDING_ALERTS_LIMIT;
     return {
       status: syncOk && alertsOk ? 'ok' : 'degraded',
       components: {

@@ -1,19 +1,17 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import mqtt from 'mqtt';
-import { DEFAULT_RETRY_POLICY } from '../../domain/alerts/retryPolicy.js';
 import { TOPICS } from '../../functions/ingest/wireFormat.js';
 import { AlertDispatcher } from '../alertDispatcher.js';
 import { AlertHub } from '../alertHub.js';
+import { createSyncLoop, createWebhookSender, PENDING_ALERTS_LIMIT, pruneAlertHistory, SYNC_LAG_LIMIT_MS } from '../alertPipeline.js';
 import { changesSince } from '../registryChanges.js';
-import { SyncLoop } from '../syncLoop.js';
-import { WebhookSender } from '../webhookSender.js';
+import type { SyncLoop } from '../syncLoop.js';
+import type { WebhookSender } from '../webhookSender.js';
 import type { ClusterContext } from './clusterContext.js';
 import type { ComponentHealth, RoleHandle } from './roleHandle.js';
 import { runAsSingleton } from './singleton.js';
 
-const ALERT_RETENTION_MS = 7 * 86_400_000;
 const DOWNLINK_TIMEOUT_MS = 3_000;
-const DELIVERY_RETENTION_MS = 30 * 86_400_000;
 
 /**
  * Sync and alert dispatch, in one process of the cluster at a time (a PostgreSQL advisory lock
@@ -43,10 +41,7 @@ export async function startSyncRole(ctx: ClusterContext): Promise<RoleHandle> {
     name: 'sync',
     logger,
     start: async () => {
-      sender = new WebhookSender({
-        store: alerts, metrics, logger, tracing, concurrency: 64, timeoutMs: config.webhookTimeoutMs,
-        policy: { ...DEFAULT_RETRY_POLICY, maxAttempts: config.webhookMaxAttempts, baseDelayMs: config.webhookRetryBaseMs },
-      });
+      sender = createWebhookSender(alerts, config, metrics, logger, tracing);
       const webhooks = sender;
       dispatcher = new AlertDispatcher({
         feed: store, store: alerts, hub: new AlertHub(), metrics, logger, tracing,
@@ -62,15 +57,14 @@ export async function startSyncRole(ctx: ClusterContext): Promise<RoleHandle> {
         },
         onEnqueued: () => webhooks.kick(),
       });
-      sync = new SyncLoop(store, search, metrics, logger, (trip) => store.points(trip.deviceId, trip.startMs, trip.endMs), undefined, tracing);
+      sync = createSyncLoop(store, search, metrics, logger, tracing);
       sync.start();
       await dispatcher.start();
       sender.start();
       const pruning = setInterval(() => {
         const failed = (error: unknown): void => logger.warn({ err: error }, 'pruning failed');
         store.cursors().then((cursors) => bus.prune(cursors)).catch(failed);
-        store.pruneAlerts(dispatcher?.dispatchedUpTo() ?? 0, Date.now() - ALERT_RETENTION_MS).catch(failed);
-        alerts.pruneDeliveries(Date.now() - DELIVERY_RETENTION_MS).catch(failed);
+        pruneAlertHistory(store, alerts, dispatcher?.dispatchedUpTo() ?? 0, logger);
       }, 60_000);
       timers = [pruning];
       if (brokerAccounts) timers.push(watchRevocations());
@@ -109,8 +103,8 @@ export async function startSyncRole(ctx: ClusterContext): Promise<RoleHandle> {
       const lag = await sync.lag();
       const pendingAlerts = await dispatcher.pending();
       return {
-        sync: { status: lag.lagMs < 60_000 ? 'ok' : 'degraded', role: 'leader', lagMs: lag.lagMs, pendingChanges: lag.pendingChanges },
-        alerts: { status: pendingAlerts < 1000 ? 'ok' : 'degraded', pendingAlerts, downlink: downlink?.connected ?? false },
+        sync: { status: lag.lagMs < SYNC_LAG_LIMIT_MS ? 'ok' : 'degraded', role: 'leader', lagMs: lag.lagMs, pendingChanges: lag.pendingChanges },
+        alerts: { status: pendingAlerts < PENDING_ALERTS_LIMIT ? 'ok' : 'degraded', pendingAlerts, downlink: downlink?.connected ?? false },
       };
     },
     stop: async () => {
