@@ -4,6 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { IClientOptions, MqttClient } from 'mqtt';
 import type { SqliteDeviceRegistry } from '../../src/adapters/embedded/sqliteDeviceRegistry.js';
 import { BrokerAccountTakenError, type MosquittoAccounts } from '../../src/adapters/mqtt/mosquittoAccounts.js';
+import { connectMqttDownlink } from '../../src/adapters/mqtt/mqttDownlink.js';
 import { startMqttIngest, type MqttIngest } from '../../src/adapters/mqtt/mqttIngestClient.js';
 import type { PublishInput } from '../../src/adapters/mqtt/aedesBroker.js';
 import type { DeviceCredentials } from '../../src/ports/deviceRegistry.js';
@@ -159,8 +160,12 @@ test("subscribe: a device's own downlink only, no wildcards, no $SYS, no telemet
   const bobGot: string[] = [];
   client.on('message', (topic, payload) => aliceGot.push(`${topic} ${payload.toString()}`));
   bobClient.on('message', (topic, payload) => bobGot.push(`${topic} ${payload.toString()}`));
-  await ingest.publishDownlink(bob.deviceId, 'for-bob');
-  await ingest.publishDownlink(alice.deviceId, 'for-alice');
+  // As the sync role sends them: on the ingest account, whose ACL may publish to every downlink.
+  const downlink = connectMqttDownlink({ url: broker.url, clientId: 'test-downlink', ...INGEST, logger: silentLogger });
+  await eventually(async () => downlink.connected(), 5000, 'the downlink publisher to connect');
+  await downlink.publish(bob.deviceId, 'for-bob');
+  await downlink.publish(alice.deviceId, 'for-alice');
+  await downlink.close();
   await eventually(async () => aliceGot.length === 1 && bobGot.length === 1, 3000, 'each device to get its own alert');
   await sleep(200);
   assert.deepEqual(aliceGot, [`tripline/${alice.deviceId}/alerts for-alice`]);

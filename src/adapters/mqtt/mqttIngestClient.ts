@@ -1,13 +1,11 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import mqtt, { type IClientOptions, type IPublishPacket } from 'mqtt';
+import type { IClientOptions, IPublishPacket } from 'mqtt';
 import type { Logger } from 'pino';
 import { ID_PATTERN } from '../../domain/ids.js';
 import { routeOf, type DeviceIdentity, type RejectReason } from '../../functions/ingest/parseTelemetry.js';
 import type { PublishInput, PublishVerdict } from './aedesBroker.js';
 import { DEFAULT_SHARE_GROUP, INGEST_FILTERS, sharedFilter } from './brokerTopics.js';
-import { TOPICS } from '../../functions/ingest/wireFormat.js';
 import { PoisonMessages } from './poisonMessages.js';
-import { attachReconnectBackoff } from './reconnectBackoff.js';
 import { joinShareGroup } from './shareGroupMember.js';
 
 export interface MqttIngestOptions {
@@ -17,7 +15,7 @@ export interface MqttIngestOptions {
   /**
    * Stable per process slot (a host name, a StatefulSet ordinal), never random: it names the
    * persistent sessions in which the broker keeps this process's share of the messages while it
-   * is away. Connection i uses `{clientId}-{i}`, the downlink publisher `{clientId}-out`.
+   * is away. Connection i uses `{clientId}-{i}`.
    */
   clientId: string;
   /** Members of the share group from this process; each handles one message at a time. */
@@ -44,8 +42,6 @@ export interface MqttIngest {
   /** Resolves once every connection has joined the share group. */
   ready: () => Promise<void>;
   connectedCount: () => number;
-  /** Publishes to `tripline/{deviceId}/alerts` at QoS 1; resolves when the broker has it. */
-  publishDownlink: (deviceId: string, payload: string) => Promise<void>;
   /** Lets the messages being handled finish (and be acknowledged), then disconnects; the sessions stay. */
   close: () => Promise<void>;
   /**
@@ -96,10 +92,6 @@ export function startMqttIngest(options: MqttIngestOptions): MqttIngest {
       handle: (packet, live) => handle(`${options.clientId}-${i}`, packet, live),
     }),
   );
-  // Alerts go out on a connection of their own: a member's PUBACKs wait behind the message it handles.
-  const downlink = mqtt.connect(options.url, { ...connectOptions, clientId: `${options.clientId}-out`, clean: true });
-  attachReconnectBackoff(downlink, reconnectMinMs, reconnectMaxMs);
-  downlink.on('error', (error) => logger.warn({ err: error.message }, 'mqtt downlink connection error'));
 
   /** True to acknowledge; never throws. */
   async function handle(member: string, packet: IPublishPacket, live: () => boolean): Promise<boolean> {
@@ -168,15 +160,9 @@ export function startMqttIngest(options: MqttIngestOptions): MqttIngest {
       await Promise.all(members.map((member) => member.joined));
     },
     connectedCount: () => members.filter((member) => member.connected()).length,
-    publishDownlink: async (deviceId, payload) => {
-      if (!ID_PATTERN.test(deviceId)) throw new Error('not a device id');
-      // Not queued while disconnected: the caller retries, and memory stays bounded.
-      if (!downlink.connected) throw new Error('the MQTT broker is not connected');
-      await downlink.publishAsync(TOPICS.alerts(deviceId), payload, { qos: 1 });
-    },
     close: async () => {
       await Promise.all(members.map((member) => member.stop()));
-      await Promise.all([...members.map((member) => member.disconnect(false)), downlink.endAsync(true)]);
+      await Promise.all(members.map((member) => member.disconnect(false)));
     },
     retire: async (idleMs = 1000) => {
       await Promise.all(members.map((member) => member.leave()));
@@ -185,7 +171,7 @@ export function startMqttIngest(options: MqttIngestOptions): MqttIngest {
       const quietSinceMs = (): number => Math.max(started, ...members.map((member) => member.lastMessageAtMs()));
       while (Date.now() - quietSinceMs() < idleMs) await sleep(idleMs - (Date.now() - quietSinceMs()));
       await Promise.all(members.map((member) => member.stop()));
-      await Promise.all([...members.map((member) => member.disconnect(true)), downlink.endAsync(true)]);
+      await Promise.all(members.map((member) => member.disconnect(true)));
     },
   };
 }

@@ -1,6 +1,4 @@
-import { setTimeout as sleep } from 'node:timers/promises';
-import mqtt from 'mqtt';
-import { TOPICS } from '../../functions/ingest/wireFormat.js';
+import { connectMqttDownlink } from '../../adapters/mqtt/mqttDownlink.js';
 import { AlertDispatcher } from '../alertDispatcher.js';
 import { AlertHub } from '../alertHub.js';
 import { createSyncLoop, createWebhookSender, PENDING_ALERTS_LIMIT, pruneAlertHistory, SYNC_LAG_LIMIT_MS } from '../alertPipeline.js';
@@ -11,7 +9,6 @@ import type { ClusterContext } from './clusterContext.js';
 import type { ComponentHealth, RoleHandle } from './roleHandle.js';
 import { runAsSingleton } from './singleton.js';
 
-const DOWNLINK_TIMEOUT_MS = 3_000;
 
 /**
  * Sync and alert dispatch, in one process of the cluster at a time (a PostgreSQL advisory lock
@@ -25,9 +22,8 @@ export async function startSyncRole(ctx: ClusterContext): Promise<RoleHandle> {
   const brokerAccounts = await ctx.brokerAccounts();
   const registry = await ctx.registry();
   const downlink = config.mqttUrl && config.mqttIngestPassword
-    ? mqtt.connect(config.mqttUrl, { protocolVersion: 5, clientId: `tripline:${ctx.instanceId}:alerts`, username: config.mqttIngestUser, password: config.mqttIngestPassword, reconnectPeriod: 1000 })
+    ? connectMqttDownlink({ url: config.mqttUrl, clientId: `tripline:${ctx.instanceId}:alerts`, username: config.mqttIngestUser, password: config.mqttIngestPassword, logger })
     : null;
-  downlink?.on('error', (error) => logger.warn({ err: error.message }, 'alert downlink connection error'));
 
   let sync: SyncLoop | null = null;
   let dispatcher: AlertDispatcher | null = null;
@@ -45,16 +41,7 @@ export async function startSyncRole(ctx: ClusterContext): Promise<RoleHandle> {
       const webhooks = sender;
       dispatcher = new AlertDispatcher({
         feed: store, store: alerts, hub: new AlertHub(), metrics, logger, tracing,
-        // Best effort, and never in the way of webhooks: a broker that is down fails the send at
-        // once (mqtt.js would otherwise hold it until a reconnect), a slow one after 3 s.
-        downlink: async (deviceId, payload) => {
-          if (!downlink) return;
-          if (!downlink.connected) throw new Error('not connected to the broker');
-          await Promise.race([
-            downlink.publishAsync(TOPICS.alerts(deviceId), payload, { qos: 1 }),
-            sleep(DOWNLINK_TIMEOUT_MS).then(() => Promise.reject(new Error(`no PUBACK within ${DOWNLINK_TIMEOUT_MS} ms`))),
-          ]);
-        },
+        downlink: async (deviceId, payload) => downlink?.publish(deviceId, payload),
         onEnqueued: () => webhooks.kick(),
       });
       sync = createSyncLoop(store, search, metrics, logger, tracing);
@@ -104,12 +91,12 @@ export async function startSyncRole(ctx: ClusterContext): Promise<RoleHandle> {
       const pendingAlerts = await dispatcher.pending();
       return {
         sync: { status: lag.lagMs < SYNC_LAG_LIMIT_MS ? 'ok' : 'degraded', role: 'leader', lagMs: lag.lagMs, pendingChanges: lag.pendingChanges },
-        alerts: { status: pendingAlerts < PENDING_ALERTS_LIMIT ? 'ok' : 'degraded', pendingAlerts, downlink: downlink?.connected ?? false },
+        alerts: { status: pendingAlerts < PENDING_ALERTS_LIMIT ? 'ok' : 'degraded', pendingAlerts, downlink: downlink?.connected() ?? false },
       };
     },
     stop: async () => {
       await lead.close();
-      await downlink?.endAsync();
+      await downlink?.close();
     },
   };
 }
