@@ -1,9 +1,11 @@
+import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
 import { natsServerBinary } from '../src/cluster/services/nats.js';
 import { mosquittoBinary } from '../src/cluster/services/mosquitto.js';
 import { postgisInstalled, postgresBinDir } from '../src/cluster/services/postgres.js';
 import { tempServiceRoot } from '../src/cluster/services/localService.js';
 import { startLocalCluster, type LocalCluster } from '../src/cluster/localCluster.js';
+import type { DeviceCredentials } from '../src/ports/deviceRegistry.js';
 import { runCli } from './processes.js';
 
 /** What cluster tests need; null (with a loud warning) when a server package is missing outside CI. */
@@ -42,4 +44,17 @@ export async function startTestCluster(env: Record<string, string> = {}, options
 /** A token from the cluster's development issuer (its key is in the shared data folder). */
 export async function clusterToken(cluster: LocalCluster, scope: string, tenant = 'demo'): Promise<string> {
   return (await runCli(['token', '--tenant', tenant, '--scope', scope, '--data-dir', cluster.env.TRIPLINE_DATA_DIR!])).trim();
+}
+
+/** Registers devices through the API (`POST /v1/devices`, one by one) and returns their credentials. */
+export async function registerThroughApi(apiUrl: string, token: string, deviceIds: string[]): Promise<Map<string, DeviceCredentials>> {
+  const credentials = new Map<string, DeviceCredentials>();
+  for (const deviceId of deviceIds) {
+    const response = await fetch(`${apiUrl}/v1/devices`, {
+      method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify({ deviceId, vehicleId: deviceId }),
+    });
+    assert.equal(response.status, 201, await response.clone().text());
+    credentials.set(deviceId, (await response.json()) as DeviceCredentials);
+  }
+  return credentials;
 }

@@ -6,7 +6,7 @@ import { fleetDeviceIds, runFleet } from '../../src/sim/fleet.js';
 import { simulateTrip } from '../../src/sim/vehicleModel.js';
 import type { Role } from '../../src/runtime/cluster/roles.js';
 import { connectDevice } from '../../testkit/mqttDevice.js';
-import { clusterPackagesMissing, clusterToken, startTestCluster } from '../../testkit/localClusterTest.js';
+import { clusterPackagesMissing, clusterToken, registerThroughApi, startTestCluster } from '../../testkit/localClusterTest.js';
 import { eventually } from '../../testkit/platform.js';
 
 const skip = clusterPackagesMissing();
@@ -41,18 +41,8 @@ async function roleTotal(role: Role, name: string): Promise<number> {
   return (await Promise.all(processes.map((p) => metric(p.httpPort, name)))).reduce((a, b) => a + b, 0);
 }
 
-async function register(deviceIds: string[]): Promise<Map<string, DeviceCredentials>> {
-  const devicesToken = await clusterToken(cluster, 'devices:write');
-  const credentials = new Map<string, DeviceCredentials>();
-  for (const deviceId of deviceIds) {
-    const response = await fetch(`${apiUrl}/v1/devices`, {
-      method: 'POST', headers: { authorization: `Bearer ${devicesToken}`, 'content-type': 'application/json' }, body: JSON.stringify({ deviceId, vehicleId: deviceId }),
-    });
-    assert.equal(response.status, 201, await response.clone().text());
-    credentials.set(deviceId, (await response.json()) as DeviceCredentials);
-  }
-  return credentials;
-}
+const register = async (deviceIds: string[]): Promise<Map<string, DeviceCredentials>> =>
+  registerThroughApi(apiUrl, await clusterToken(cluster, 'devices:write'), deviceIds);
 
 test('cluster: cars registered through the API drive through Mosquitto; two ingest and two worker processes share the load; trips are found through the API', { skip: skip ?? false }, async () => {
   const credentials = await register(fleetDeviceIds(12, 'car-'));

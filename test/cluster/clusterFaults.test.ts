@@ -10,10 +10,9 @@ import { createPool, type Pool } from '../../src/adapters/postgres/pool.js';
 import type { RoleProcess } from '../../src/cluster/localCluster.js';
 import type { TripSummary } from '../../src/domain/trip.js';
 import { TOPICS, toWire } from '../../src/functions/ingest/wireFormat.js';
-import type { DeviceCredentials } from '../../src/ports/deviceRegistry.js';
 import type { Role } from '../../src/runtime/cluster/roles.js';
 import { comparableTrip, FaultCar, faultFleetInput, type CarInput } from '../../testkit/faultFleet.js';
-import { clusterPackagesMissing, clusterToken, startTestCluster } from '../../testkit/localClusterTest.js';
+import { clusterPackagesMissing, clusterToken, registerThroughApi, startTestCluster } from '../../testkit/localClusterTest.js';
 import { connectDevice } from '../../testkit/mqttDevice.js';
 import { startTestPlatform } from '../../testkit/platform.js';
 
@@ -106,7 +105,7 @@ test('cluster faults: 5 worker kill -9s and restarts of Mosquitto, NATS and sync
   await start('ingest-1', ['ingest']);
   await start('ingest-2', ['ingest']);
 
-  const credentials = await registerDevices(`http://127.0.0.1:${api.httpPort}`, await clusterToken(cluster, 'devices:write'), input.map((car) => car.deviceId));
+  const credentials = await registerThroughApi(`http://127.0.0.1:${api.httpPort}`, await clusterToken(cluster, 'devices:write'), input.map((car) => car.deviceId));
   const cars = await Promise.all(input.map((car) => FaultCar.connect(cluster.env.TRIPLINE_MQTT_URL!, car.deviceId, credentials.get(car.deviceId)!)));
   cleanups.push(async () => void (await Promise.all(cars.map((car) => car.close()))));
   const acknowledgedPoints = (): number => cars.reduce((sum, car) => sum + car.acknowledgedTsMs.length, 0);
@@ -325,19 +324,6 @@ async function referenceRun(input: CarInput[]): Promise<Map<string, TripSummary>
   } finally {
     await platform.stop();
   }
-}
-
-async function registerDevices(apiUrl: string, token: string, deviceIds: string[]): Promise<Map<string, { username: string; password: string }>> {
-  const credentials = new Map<string, { username: string; password: string }>();
-  for (const deviceId of deviceIds) {
-    const response = await fetch(`${apiUrl}/v1/devices`, {
-      method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify({ deviceId, vehicleId: deviceId }),
-    });
-    assert.equal(response.status, 201, await response.clone().text());
-    const body = (await response.json()) as DeviceCredentials;
-    credentials.set(deviceId, { username: body.username, password: body.password });
-  }
-  return credentials;
 }
 
 interface StoredTrip {
