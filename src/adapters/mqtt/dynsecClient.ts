@@ -16,10 +16,11 @@ export type DynsecCommand =
   | { command: 'deleteRole'; rolename: string }
   | { command: 'createClient'; username: string; password: string; clientid?: string; roles?: Array<{ rolename: string; priority?: number }> }
   | { command: 'deleteClient'; username: string }
+  | { command: 'getClient'; username: string }
   | { command: 'setClientPassword'; username: string; password: string };
 
-/** `error` is the plugin's own text, e.g. "Client already exists" or "Client not found". */
-export interface DynsecOutcome { command: DynsecCommand['command']; error?: string }
+/** `error` is the plugin's own text, e.g. "Client already exists" or "Client not found"; `data` is what a get command returns. */
+export interface DynsecOutcome { command: DynsecCommand['command']; error?: string; data?: unknown }
 
 export class DynsecTimeoutError extends Error {
   constructor(timeoutMs: number) {
@@ -75,7 +76,8 @@ export async function connectDynsec(options: DynsecClientOptions): Promise<Dynse
       const waiting = pending.get(response.correlationData);
       if (!waiting) continue; // another admin's reply, or one that came after its timeout
       pending.delete(response.correlationData);
-      waiting.resolve({ command: response.command as DynsecCommand['command'], ...(response.error !== undefined ? { error: response.error } : {}) });
+      const { command, error, data } = response;
+      waiting.resolve({ command: command as DynsecCommand['command'], ...(error !== undefined ? { error } : {}), ...(data !== undefined ? { data } : {}) });
     }
   });
   // Without a listener an error event would crash the process; the timeout reports the failure.
@@ -117,7 +119,7 @@ export function expectOk(outcomes: DynsecOutcome[], tolerated: string[] = []): v
   if (failed.length > 0) throw new Error(`dynamic-security: ${failed.map((outcome) => `${outcome.command}: ${outcome.error}`).join('; ')}`);
 }
 
-function parseResponses(payload: Buffer): Array<{ command: string; error?: string; correlationData: string }> {
+function parseResponses(payload: Buffer): Array<{ command: string; error?: string; data?: unknown; correlationData: string }> {
   let body: unknown;
   try {
     body = JSON.parse(payload.toString('utf8'));
@@ -127,8 +129,8 @@ function parseResponses(payload: Buffer): Array<{ command: string; error?: strin
   const responses = (body as { responses?: unknown } | null)?.responses;
   if (!Array.isArray(responses)) return [];
   return responses.flatMap((item: unknown) => {
-    const { command, error, correlationData } = (item ?? {}) as Record<string, unknown>;
+    const { command, error, data, correlationData } = (item ?? {}) as Record<string, unknown>;
     if (typeof command !== 'string' || typeof correlationData !== 'string') return [];
-    return [{ command, correlationData, ...(typeof error === 'string' ? { error } : {}) }];
+    return [{ command, correlationData, ...(typeof error === 'string' ? { error } : {}), ...(data !== undefined ? { data } : {}) }];
   });
 }

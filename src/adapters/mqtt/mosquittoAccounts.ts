@@ -116,19 +116,30 @@ export function createMosquittoAccounts(options: MosquittoAccountsOptions): Mosq
       let removed = 0;
       for (let i = 0; i < revoked.length; i += BATCH) {
         const batch = revoked.slice(i, i + BATCH);
-        // The role first: only a device tripline provisioned has one, so an account of the same
-        // name that is not a device's (an operator's) is never deleted.
-        const roles = await dynsec.execute(batch.map((record) => ({ command: 'deleteRole', rolename: deviceRole(record.deviceId) }) as DynsecCommand));
-        expectOk(roles, ['Role not found']);
-        const ours = batch.filter((_, k) => roles[k]!.error === undefined);
-        if (ours.length === 0) continue;
+        // Ours only if the account carries the device's role: tripline creates both together, so
+        // an account of the same name without it (an operator's) is never deleted.
+        const found = await dynsec.execute(batch.map((record) => ({ command: 'getClient', username: record.deviceId }) as DynsecCommand));
+        expectOk(found, ['Client not found']);
+        const ours = batch.filter((record, k) => hasRole(found[k]!.data, deviceRole(record.deviceId)));
+        // The client before its role: Mosquitto 2.0 can crash when a role is deleted while a
+        // connected client still has it (eclipse-mosquitto/mosquitto#2660; seen with 2.0.11).
         const outcomes = await dynsec.execute(ours.map((record) => ({ command: 'deleteClient', username: record.deviceId }) as DynsecCommand));
         expectOk(outcomes, ['Client not found']);
         removed += outcomes.filter((outcome) => outcome.error === undefined).length;
+        // Also the role a crash left behind after its client was deleted: no account has it.
+        const orphaned = batch.filter((_, k) => found[k]!.error === 'Client not found');
+        const roles = await dynsec.execute([...ours, ...orphaned].map((record) => ({ command: 'deleteRole', rolename: deviceRole(record.deviceId) }) as DynsecCommand));
+        expectOk(roles, ['Role not found']);
       }
       return removed;
     },
   };
+}
+
+/** Whether a getClient reply (`{ client: { roles: [{ rolename }] } }`) lists the role. */
+function hasRole(data: unknown, rolename: string): boolean {
+  const roles = (data as { client?: { roles?: unknown } } | undefined)?.client?.roles;
+  return Array.isArray(roles) && roles.some((role: unknown) => (role as { rolename?: unknown } | null)?.rolename === rolename);
 }
 
 /** A broker account of that name exists and is not a tripline device's. */
