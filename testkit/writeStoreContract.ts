@@ -5,6 +5,7 @@ import type { Alert } from '../src/domain/alerts/alert.js';
 import type { TelemetryPoint } from '../src/domain/point.js';
 import type { TripSummary } from '../src/domain/trip.js';
 import { initialState, type DeviceTripState, type TripAccumulator } from '../src/domain/tripSegmenter.js';
+import { partitionOf } from '../src/ports/eventBus.js';
 import { CursorConflictError, type AlertFeed, type BatchEffects, type ChangeFeed, type PointChunk, type WriteStore } from '../src/ports/writeStore.js';
 import { tripDoc } from './searchIndexContract.js';
 
@@ -50,6 +51,9 @@ export function stateOf(deviceId: string, open: boolean, lastPointMs = 1000): De
 export const traceparentOf = (n: number): string => `00-${n.toString(16).padStart(32, '0')}-${'1'.padStart(16, '0')}-01`;
 const traceIdOf = (n: number): string => n.toString(16).padStart(32, '0');
 
+/** Every active state: with one partition, every device is in partition 0. */
+const allActiveStates = (store: WriteStore): Promise<DeviceTripState[]> => store.activeStates([0], 1);
+
 /** States come back as they were checkpointed: as JSON. */
 const asStored = <T>(value: T): T => JSON.parse(JSON.stringify(value)) as T;
 
@@ -58,7 +62,7 @@ async function nothingWritten(store: ContractStore): Promise<void> {
   assert.deepEqual(await store.counts(), { trips: 0, chunks: 0, points: 0 });
   assert.deepEqual(await store.readAfter(0, 10), []);
   assert.deepEqual(await store.alertsAfter(0, 10), []);
-  assert.deepEqual(await store.activeStates(), []);
+  assert.deepEqual(await allActiveStates(store), []);
   assert.deepEqual((await store.head()).seq, 0);
 }
 
@@ -106,14 +110,28 @@ export function writeStoreContract(name: string, open: () => Promise<{ store: Co
     const holding = stateOf('car-4', false);
     holding.cleaning = { ...holding.cleaning, held: [{ tsMs: 1000, lat: 48.1, lon: 11.5 }], heldAtMs: [1005] };
     await store.commit([batchOf(0, 1, { states: [stateOf('car-1', true), stateOf('car-2', false), holding] })]);
-    assert.deepEqual((await store.activeStates()).map((s) => s.deviceId).sort(), ['car-1', 'car-4']);
+    assert.deepEqual((await allActiveStates(store)).map((s) => s.deviceId).sort(), ['car-1', 'car-4']);
     const later = stateOf('car-1', false, 9000);
     await store.commit([batchOf(0, 2, { states: [later, stateOf('car-3', true), stateOf('car-4', false)] })]);
-    assert.deepEqual(await store.activeStates(), [asStored(stateOf('car-3', true))]);
+    assert.deepEqual(await allActiveStates(store), [asStored(stateOf('car-3', true))]);
     const loaded = await store.loadStates(['car-1', 'car-2', 'car-3', 'car-4', 'car-5']);
     assert.deepEqual([...loaded.keys()].sort(), ['car-1', 'car-2', 'car-3', 'car-4']);
     assert.deepEqual(loaded.get('car-1'), asStored(later));
     assert.deepEqual(await store.loadStates([]), new Map());
+  });
+
+  withStore('activeStates reads the devices of the partitions asked for, whatever the partition count', async (store) => {
+    const devices = [...Array.from({ length: 16 }, (_, i) => `car-${i}`), 'odd-é🚗'];
+    await store.commit([batchOf(0, 1, { states: [...devices.map((id) => stateOf(id, true)), stateOf('parked', false)] })]);
+    for (const partitionCount of [1, 4, 7]) {
+      const every = Array.from({ length: partitionCount }, (_, p) => p);
+      for (const partitions of [every, [0], [1, 3], []]) {
+        const expected = devices.filter((id) => partitions.includes(partitionOf(id, partitionCount))).sort();
+        const read = (await store.activeStates(partitions, partitionCount)).map((state) => state.deviceId).sort();
+        assert.deepEqual(read, expected, `partitions ${partitions.join(',')} of ${partitionCount}`);
+      }
+    }
+    assert.ok(devices.some((id) => partitionOf(id, 4) === 0) && devices.some((id) => partitionOf(id, 4) !== 0), 'the devices spread over partitions');
   });
 
   withStore('trip versions count up by one per change; the change feed has one row per change, in commit order', async (store) => {

@@ -62,12 +62,20 @@ export interface EventBus {
   close(): Promise<void>;
 }
 
-/** Spreads devices over partitions (FNV-1a), stable across processes and restarts. */
+/** Spreads devices over partitions, stable across processes and restarts. */
 export function partitionOf(deviceId: string, partitionCount: number): number {
+  return deviceHash(deviceId) % partitionCount;
+}
+
+/**
+ * The 32-bit FNV-1a hash of a device id (over UTF-16 code units) that `partitionOf` takes
+ * modulo the partition count; stores keep it to find a partition's devices for any count.
+ */
+export function deviceHash(deviceId: string): number {
   let hash = 0x811c9dc5;
   for (let i = 0; i < deviceId.length; i++) {
     hash ^= deviceId.charCodeAt(i);
     hash = Math.imul(hash, 0x01000193);
   }
-  return (hash >>> 0) % partitionCount;
+  return hash >>> 0;
 }

@@ -65,8 +65,12 @@ export interface TripChange {
 export interface WriteStore {
   cursors(): Promise<Map<number, number>>;
   loadStates(deviceIds: string[]): Promise<Map<string, DeviceTripState>>;
-  /** All device states that need watching (isActive: an open trip or held points), for a worker that starts or takes partitions over. */
-  activeStates(): Promise<DeviceTripState[]>;
+  /**
+   * The device states that need watching (isActive: an open trip or held points) of the devices
+   * in `partitions` (by `partitionOf` over `partitionCount`), for a worker that starts or takes
+   * partitions over: it reads its own devices' states, not the whole cluster's.
+   */
+  activeStates(partitions: readonly number[], partitionCount: number): Promise<DeviceTripState[]>;
   /** Writes the effects of one or more partitions' batches, with their offsets, in one transaction. */
   commit(batches: BatchEffects[]): Promise<void>;
   trip(tenantId: string, tripId: string): Promise<TripSummary | null>;

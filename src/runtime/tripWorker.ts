@@ -89,9 +89,7 @@ export class TripWorker extends BackgroundLoop {
     for (const partition of partitions) this.reloading.add(partition);
     try {
       for (const [partition, offset] of await this.options.store.cursors()) if (partitions.has(partition)) this.cursors.set(partition, offset);
-      for (const state of await this.options.store.activeStates()) {
-        if (partitions.has(partitionOf(state.deviceId, this.options.bus.partitionCount))) this.cache(state);
-      }
+      for (const state of await this.options.store.activeStates([...partitions], this.options.bus.partitionCount)) this.cache(state);
     } finally {
       for (const partition of partitions) this.reloading.delete(partition);
     }

@@ -3,10 +3,11 @@ import { test } from 'node:test';
 import { chunkMonth } from '../../src/adapters/postgres/pgChunkPartitions.js';
 import { openPgWriteStore, type PgWriteStore } from '../../src/adapters/postgres/pgWriteStore.js';
 import { createPool } from '../../src/adapters/postgres/pool.js';
+import { partitionOf } from '../../src/ports/eventBus.js';
 import { CursorConflictError } from '../../src/ports/writeStore.js';
 import { testPostgres } from '../../testkit/postgres.js';
 import { tripDoc } from '../../testkit/searchIndexContract.js';
-import { alertOf, batchOf, chunkOf, writeStoreContract } from '../../testkit/writeStoreContract.js';
+import { alertOf, batchOf, chunkOf, stateOf, writeStoreContract } from '../../testkit/writeStoreContract.js';
 
 const postgres = testPostgres('tripline-pg-write-');
 
@@ -36,6 +37,32 @@ if (!postgres) {
       await Promise.all(stores.map((store, i) => store.commit([batchOf(i, 1, { fromOffset: 0, trips: [tripDoc(`t${i}`, i)] })])));
       assert.equal(await stores[0]!.tripCount(), 4);
     });
+  });
+
+  test('a database from before device_hash gains the column; its states are found in their partitions, and hashed on their next commit', async () => {
+    const url = await fresh();
+    const devices = Array.from({ length: 8 }, (_, i) => `car-${i}`);
+    const old = await openPgWriteStore(url);
+    await old.commit([batchOf(0, 1, { states: devices.map((id) => stateOf(id, true)) })]);
+    await old.close();
+    const pool = createPool(url, 1);
+    try {
+      await pool.query('ALTER TABLE tripline_write.device_states DROP COLUMN device_hash');
+      const store = await openPgWriteStore(url);
+      try {
+        for (const partition of [0, 1, 2]) {
+          const read = (await store.activeStates([partition], 3)).map((state) => state.deviceId).sort();
+          assert.deepEqual(read, devices.filter((id) => partitionOf(id, 3) === partition), `partition ${partition}`);
+        }
+        await store.commit([batchOf(0, 2, { states: [stateOf('car-0', true)] })]);
+      } finally {
+        await store.close();
+      }
+      const { rows } = await pool.query<{ device_id: string }>('SELECT device_id FROM tripline_write.device_states WHERE device_hash IS NOT NULL');
+      assert.deepEqual(rows.map((row) => row.device_id), ['car-0']);
+    } finally {
+      await pool.end();
+    }
   });
 
   test('point chunks go to monthly partitions made on demand; times outside every month to the DEFAULT partition', async () => {

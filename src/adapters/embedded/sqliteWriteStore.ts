@@ -2,7 +2,9 @@ import type { Alert } from '../../domain/alerts/alert.js';
 import type { TelemetryPoint } from '../../domain/point.js';
 import type { TripSummary } from '../../domain/trip.js';
 import { isActive, type DeviceTripState } from '../../domain/tripSegmenter.js';
+import { deviceHash } from '../../ports/eventBus.js';
 import { CursorConflictError, type AlertFeed, type AlertRow, type BatchEffects, type ChangeFeed, type TripChange, type WriteStore } from '../../ports/writeStore.js';
+import { inPartitions } from '../partitionStates.js';
 import { linkTraces, syncTraces } from '../tripTraceLinks.js';
 import { decodeChunk, encodeChunk } from './pointChunkCodec.js';
 import { openSqlite, type SqliteSynchronous } from './sqlite.js';
@@ -41,6 +43,8 @@ export class SqliteWriteStore implements WriteStore, ChangeFeed, AlertFeed {
     `);
     // Trace links came later: older files gain the columns, and their rows read as no traces.
     addColumnIfMissing(this.db, 'outbox', 'traceparents', 'TEXT');
+    // deviceHash(device_id), so a worker reads only its partitions' states; older rows have none.
+    addColumnIfMissing(this.db, 'device_states', 'device_hash', 'INTEGER');
     this.db.exec('CREATE TABLE IF NOT EXISTS trip_traces (trip_id TEXT PRIMARY KEY, trace_ids TEXT NOT NULL)');
     this.stmt = {
       insertChunk: this.db.prepare('INSERT INTO point_chunks VALUES (?, ?, ?, ?, ?)'),
@@ -60,12 +64,15 @@ export class SqliteWriteStore implements WriteStore, ChangeFeed, AlertFeed {
       pruneAlerts: this.db.prepare('DELETE FROM alerts WHERE seq <= ? AND written_at_ms < ?'),
       // AUTOINCREMENT: seqs are never reused, and sqlite_sequence keeps the highest even once pruned.
       selectAlertsHead: this.db.prepare("SELECT COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'alerts'), 0) AS seq"),
-      upsertState: this.db.prepare('INSERT OR REPLACE INTO device_states VALUES (?, ?, ?)'),
+      upsertState: this.db.prepare('INSERT OR REPLACE INTO device_states (device_id, open_trip, state, device_hash) VALUES (?, ?, ?, ?)'),
       upsertCursor: this.db.prepare('INSERT OR REPLACE INTO consumer_cursors VALUES (?, ?)'),
       selectCursors: this.db.prepare('SELECT partition, offset FROM consumer_cursors'),
       selectCursor: this.db.prepare('SELECT offset FROM consumer_cursors WHERE partition = ?'),
       selectState: this.db.prepare('SELECT state FROM device_states WHERE device_id = ?'),
-      selectOpenStates: this.db.prepare('SELECT state FROM device_states WHERE open_trip = 1'),
+      selectOpenStates: this.db.prepare(
+        `SELECT state, device_hash IS NULL AS unhashed FROM device_states
+         WHERE open_trip = 1 AND (device_hash IS NULL OR device_hash % @partitionCount IN (SELECT value FROM json_each(@partitions)))`,
+      ),
       selectTrip: this.db.prepare('SELECT doc FROM trips WHERE trip_id = ? AND tenant_id = ?'),
       selectChunks: this.db.prepare(
         'SELECT points FROM point_chunks WHERE device_id = ? AND first_ms <= ? AND last_ms >= ? ORDER BY first_ms',
@@ -91,8 +98,9 @@ export class SqliteWriteStore implements WriteStore, ChangeFeed, AlertFeed {
     return states;
   }
 
-  async activeStates(): Promise<DeviceTripState[]> {
-    return (this.stmt.selectOpenStates.all() as Array<{ state: string }>).map((row) => JSON.parse(row.state) as DeviceTripState);
+  async activeStates(partitions: readonly number[], partitionCount: number): Promise<DeviceTripState[]> {
+    const rows = this.stmt.selectOpenStates.all({ partitions: JSON.stringify(partitions), partitionCount }) as Array<{ state: string; unhashed: number }>;
+    return inPartitions(rows.map((row) => ({ state: JSON.parse(row.state) as DeviceTripState, unhashed: row.unhashed === 1 })), partitions, partitionCount);
   }
 
   async commit(batches: BatchEffects[]): Promise<void> {
@@ -133,7 +141,7 @@ export class SqliteWriteStore implements WriteStore, ChangeFeed, AlertFeed {
       this.stmt.insertOutbox.run(trip.tripId, version, now, doc, traceparents ? JSON.stringify(syncTraces(traceparents)) : null);
     }
     for (const state of effects.states) {
-      this.stmt.upsertState.run(state.deviceId, isActive(state) ? 1 : 0, JSON.stringify(state));
+      this.stmt.upsertState.run(state.deviceId, isActive(state) ? 1 : 0, JSON.stringify(state), deviceHash(state.deviceId));
     }
     for (const alert of effects.alerts) this.stmt.insertAlert.run({ alertId: alert.alertId, tenantId: alert.tenantId, now, doc: JSON.stringify(alert) });
     this.stmt.upsertCursor.run(effects.partition, effects.offset);

@@ -1,5 +1,6 @@
 import type { Alert } from '../../domain/alerts/alert.js';
 import { isActive, type DeviceTripState } from '../../domain/tripSegmenter.js';
+import { deviceHash } from '../../ports/eventBus.js';
 import type { BatchEffects } from '../../ports/writeStore.js';
 import { encodeChunk } from '../embedded/pointChunkCodec.js';
 import { checkFences, fencedPartitions, finalCursors, tripUpserts, type TripChangeRow } from './pgCommitPlan.js';
@@ -96,10 +97,10 @@ export async function upsertTrips(client: PoolClient, changes: TripChangeRow[]):
 export async function upsertStates(client: PoolClient, states: DeviceTripState[]): Promise<void> {
   if (states.length === 0) return;
   await client.query(
-    `INSERT INTO ${S}.device_states (device_id, open_trip, state)
-     SELECT * FROM unnest($1::text[], $2::boolean[], $3::json[]) AS s(device_id, open_trip, state) ORDER BY device_id
-     ON CONFLICT (device_id) DO UPDATE SET open_trip = EXCLUDED.open_trip, state = EXCLUDED.state`,
-    [states.map((s) => s.deviceId), states.map(isActive), states.map((s) => JSON.stringify(s))],
+    `INSERT INTO ${S}.device_states (device_id, open_trip, state, device_hash)
+     SELECT * FROM unnest($1::text[], $2::boolean[], $3::json[], $4::bigint[]) AS s(device_id, open_trip, state, device_hash) ORDER BY device_id
+     ON CONFLICT (device_id) DO UPDATE SET open_trip = EXCLUDED.open_trip, state = EXCLUDED.state, device_hash = EXCLUDED.device_hash`,
+    [states.map((s) => s.deviceId), states.map(isActive), states.map((s) => JSON.stringify(s)), states.map((s) => deviceHash(s.deviceId))],
   );
 }
 

@@ -32,6 +32,9 @@ const DDL = `
   );
   CREATE TABLE IF NOT EXISTS ${S}.trip_traces (trip_id text COLLATE "C" PRIMARY KEY, trace_ids json NOT NULL);
   CREATE TABLE IF NOT EXISTS ${S}.device_states (device_id text COLLATE "C" PRIMARY KEY, open_trip boolean NOT NULL, state json NOT NULL);
+  -- deviceHash(device_id), so a worker reads only its partitions' states (hash % partition count).
+  -- Added after the table: rows written before it (or by an older process) have none.
+  ALTER TABLE ${S}.device_states ADD COLUMN IF NOT EXISTS device_hash bigint;
   CREATE INDEX IF NOT EXISTS device_states_open ON ${S}.device_states (device_id) WHERE open_trip;
   CREATE TABLE IF NOT EXISTS ${S}.consumer_cursors (partition integer PRIMARY KEY, bus_offset bigint NOT NULL);
   -- Identity sequences keep CACHE 1: a per-connection cache would hand out seqs out of commit order.

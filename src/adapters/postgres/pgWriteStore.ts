@@ -4,6 +4,7 @@ import type { TripSummary } from '../../domain/trip.js';
 import type { DeviceTripState } from '../../domain/tripSegmenter.js';
 import type { AlertFeed, AlertRow, BatchEffects, ChangeFeed, TripChange, WriteStore } from '../../ports/writeStore.js';
 import { decodeChunk } from '../embedded/pointChunkCodec.js';
+import { inPartitions, type SelectedState } from '../partitionStates.js';
 import { ChunkPartitions } from './pgChunkPartitions.js';
 import { latestStates, planTripChanges, tracedTripIds, uniqueAlerts } from './pgCommitPlan.js';
 import {
@@ -58,9 +59,13 @@ export class PgWriteStore implements WriteStore, ChangeFeed, AlertFeed {
     return new Map(rows.map((row) => [row.state.deviceId, row.state]));
   }
 
-  async activeStates(): Promise<DeviceTripState[]> {
-    const { rows } = await this.pool.query<{ state: DeviceTripState }>(`SELECT state FROM ${S}.device_states WHERE open_trip`);
-    return rows.map((row) => row.state);
+  async activeStates(partitions: readonly number[], partitionCount: number): Promise<DeviceTripState[]> {
+    const { rows } = await this.pool.query<SelectedState>(
+      `SELECT state, device_hash IS NULL AS unhashed FROM ${S}.device_states
+       WHERE open_trip AND (device_hash IS NULL OR device_hash % $2 = ANY($1::int[]))`,
+      [partitions, partitionCount],
+    );
+    return inPartitions(rows, partitions, partitionCount);
   }
 
   /**
