@@ -54,8 +54,11 @@ export interface EventBus {
   read(partition: number, afterOffset: number, limit: number): Promise<BusRecord[]>;
   /** The offset of the newest message, over all partitions (offsets grow across partitions). */
   head(): Promise<number>;
-  /** When the oldest message past each partition's cursor was appended (epoch ms), or null when none waits. */
-  oldestUnconsumedAtMs(cursors: ReadonlyMap<number, number>): Promise<number | null>;
+  /**
+   * When the oldest message past its partition's position was appended (epoch ms), over the
+   * partitions in `positions` only (a worker asks about its own), or null when none waits.
+   */
+  oldestUnconsumedAtMs(positions: ReadonlyMap<number, number>): Promise<number | null>;
   /** Drops messages every consumer is past and that are older than the retention. */
   prune(cursors: ReadonlyMap<number, number>): Promise<number>;
   onAppend(listener: () => void): void;

@@ -16,6 +16,7 @@ import { AlertDispatcher } from './alertDispatcher.js';
 import { AlertHub } from './alertHub.js';
 import { createSyncLoop, createWebhookSender, PENDING_ALERTS_LIMIT, pruneAlertHistory, SYNC_LAG_LIMIT_MS } from './alertPipeline.js';
 import { createApiAuthenticator, type ApiAuth } from './apiAuth.js';
+import { startBusMonitor } from './busMonitor.js';
 import type { PlatformConfig } from './config.js';
 import { ensurePrivateDataDir } from './dataDir.js';
 import { createDeviceAuthenticator } from './deviceAuth.js';
@@ -87,22 +88,13 @@ export async function startEmbedded(config: PlatformConfig, logger: Logger): Pro
   });
   await worker.start();
   sync.start();
-  let backlog = await worker.backlog();
-  const stopWatchdog = startLiveTripWatchdog(bus, worker, config.liveTimeoutS * 1000, () => backlog > config.maxBusBacklog);
+  const busMonitor = await startBusMonitor(worker, metrics, 100);
+  const stopWatchdog = startLiveTripWatchdog(bus, worker, config.liveTimeoutS * 1000, () => busMonitor.backlog() > config.maxBusBacklog);
   const stopTicker = startWaitTicker(bus, worker, config.pipeline.cleaning);
-  let busLagMs = 0;
-  const housekeeping = setInterval(() => {
-    void worker.backlog().then((n) => metrics.busBacklog.set((backlog = n)));
-    void bus.oldestUnconsumedAtMs(worker.committedCursors()).then((oldest) => {
-      busLagMs = oldest === null ? 0 : Math.max(0, Date.now() - oldest);
-      metrics.busLagSeconds.set(busLagMs / 1000);
-    });
-  }, 100);
   const pruning = setInterval(() => {
     void bus.prune(worker.committedCursors());
     pruneAlertHistory(store, alerts, dispatcher.dispatchedUpTo(), logger);
   }, 60_000);
-  housekeeping.unref();
   pruning.unref();
 
   const registry = openLocalDeviceRegistry(config);
@@ -113,7 +105,8 @@ export async function startEmbedded(config: PlatformConfig, logger: Logger): Pro
     logger,
     maxPayloadBytes: config.maxPayloadBytes,
     maxBusBacklog: config.maxBusBacklog,
-    backlog: () => backlog,
+    // One worker consumes every partition: its backlog is the whole bus's.
+    backlog: () => busMonitor.backlog(),
     rateLimiter: new RateLimiter(config.deviceRatePerS, config.deviceBurst),
     maxThrottleMs: 30_000,
     tracing,
@@ -154,11 +147,12 @@ export async function startEmbedded(config: PlatformConfig, logger: Logger): Pro
     const syncOk = lag.lagMs < SYNC_LAG_LIMIT_MS;
     const pendingAlerts = await dispatcher.pending();
     const alertsOk = pendingAlerts < PENDING_ALERTS_LIMIT;
+    const backlog = busMonitor.backlog();
     return {
       status: syncOk && alertsOk ? 'ok' : 'degraded',
       components: {
         broker: { status: 'ok', port: broker.port, connectedClients: broker.connectedClients() },
-        bus: { status: backlog <= config.maxBusBacklog ? 'ok' : 'degraded', backlogMessages: backlog, lagMs: busLagMs },
+        bus: { status: backlog <= config.maxBusBacklog ? 'ok' : 'degraded', backlogMessages: backlog, lagMs: busMonitor.lagMs() },
         writeStore: { status: 'ok' },
         sync: { status: syncOk ? 'ok' : 'degraded', lagMs: lag.lagMs, pendingChanges: lag.pendingChanges },
         alerts: { status: alertsOk ? 'ok' : 'degraded', pendingAlerts, streams: alertHub.subscribers() },
@@ -196,7 +190,7 @@ export async function startEmbedded(config: PlatformConfig, logger: Logger): Pro
     auth,
     tracing,
     stop: async () => {
-      clearInterval(housekeeping);
+      busMonitor.stop();
       clearInterval(pruning);
       stopWatchdog();
       stopTicker();

@@ -25,8 +25,9 @@ export function createMetrics() {
     tripsChanged: new Counter({ name: 'tripline_trip_changes_total', help: 'Trip documents written to the outbox', registers: [registry] }),
     workerErrors: new Counter({ name: 'tripline_worker_errors_total', help: 'Trip worker batches that failed and will be retried', registers: [registry] }),
     activeTrips: new Gauge({ name: 'tripline_active_trips', help: 'Trips open right now', registers: [registry] }),
-    busLagSeconds: new Gauge({ name: 'tripline_bus_lag_seconds', help: 'Now minus when the oldest message not yet consumed was appended to the bus (0 when none waits)', registers: [registry] }),
-    busBacklog: new Gauge({ name: 'tripline_bus_backlog_messages', help: 'Bus messages not yet consumed (upper bound)', registers: [registry] }),
+    // Each trip worker measures the partitions it consumes: a cluster's figures are the max (lag) and sum (backlog) over workers.
+    busLagSeconds: new Gauge({ name: 'tripline_bus_lag_seconds', help: 'Now minus when the oldest message not yet consumed in this trip worker\'s partitions was appended to the bus (0 when none waits)', registers: [registry] }),
+    busBacklog: new Gauge({ name: 'tripline_bus_backlog_messages', help: 'Bus messages not yet consumed in this trip worker\'s partitions (upper bound)', registers: [registry] }),
     syncLagSeconds: new Gauge({ name: 'tripline_sync_lag_seconds', help: 'Newest change written minus newest change indexed', registers: [registry] }),
     syncPending: new Gauge({ name: 'tripline_sync_pending_changes', help: 'Outbox changes not yet in the search store', registers: [registry] }),
     stageSeconds: new Histogram({ name: 'tripline_stage_seconds', help: 'Time spent per pipeline stage and batch', labelNames: ['stage'], buckets: latencyBuckets, registers: [registry] }),

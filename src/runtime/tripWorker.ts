@@ -107,16 +107,34 @@ export class TripWorker extends BackgroundLoop {
     }
   }
 
-  /** Messages that may still wait, an upper bound that needs no scan: newest offset minus the slowest partition's position. */
+  /**
+   * Messages that may still wait in this worker's partitions, an upper bound that needs no scan:
+   * newest offset minus the slowest partition's position.
+   */
   async backlog(): Promise<number> {
     const head = await this.options.bus.head();
     this.knownHead = Math.max(this.knownHead, head);
-    let slowest = head;
+    return head - Math.min(head, ...this.positions().values());
+  }
+
+  /** How long the oldest message waiting in this worker's partitions has waited (0 when none waits). */
+  async busLagMs(): Promise<number> {
+    const oldestMs = await this.options.bus.oldestUnconsumedAtMs(this.positions());
+    return oldestMs === null ? 0 : Math.max(0, Date.now() - oldestMs);
+  }
+
+  /**
+   * How far each owned partition is read: its cursor, or further, the head before its last read
+   * that found nothing newer (an idle partition is not behind). Partitions being reloaded are
+   * left out until their cursor is known, rather than counted from offset 0.
+   */
+  private positions(): Map<number, number> {
+    const positions = new Map<number, number>();
     for (const partition of this.owned()) {
-      const position = Math.max(this.cursors.get(partition) ?? 0, this.caughtUpTo.get(partition) ?? 0);
-      slowest = Math.min(slowest, position);
+      if (this.reloading.has(partition)) continue;
+      positions.set(partition, Math.max(this.cursors.get(partition) ?? 0, this.caughtUpTo.get(partition) ?? 0));
     }
-    return head - slowest;
+    return positions;
   }
 
   committedCursors(): ReadonlyMap<number, number> {

@@ -78,10 +78,10 @@ export class SqliteBus implements EventBus {
     }));
   }
 
-  async oldestUnconsumedAtMs(cursors: ReadonlyMap<number, number>): Promise<number | null> {
+  async oldestUnconsumedAtMs(positions: ReadonlyMap<number, number>): Promise<number | null> {
     let oldest: number | null = null;
-    for (let partition = 0; partition < this.partitionCount; partition++) {
-      const row = this.selectOldest.get(partition, cursors.get(partition) ?? 0) as { appended_at_ms: number } | undefined;
+    for (const [partition, position] of positions) {
+      const row = this.selectOldest.get(partition, position) as { appended_at_ms: number } | undefined;
       if (row && (oldest === null || row.appended_at_ms < oldest)) oldest = row.appended_at_ms;
     }
     return oldest;

@@ -88,9 +88,9 @@ export class NatsBus implements EventBus {
     return (await this.jsm.streams.info(this.stream)).state.last_seq;
   }
 
-  async oldestUnconsumedAtMs(cursors: ReadonlyMap<number, number>): Promise<number | null> {
+  async oldestUnconsumedAtMs(positions: ReadonlyMap<number, number>): Promise<number | null> {
     let oldest: number | null = null;
-    for (const first of await this.firstsAfter(cursors)) {
+    for (const first of await this.firstsAfter(positions)) {
       if (first && (oldest === null || first.time.getTime() < oldest)) oldest = first.time.getTime();
     }
     return oldest;
@@ -103,17 +103,18 @@ export class NatsBus implements EventBus {
    */
   async backlog(cursors: ReadonlyMap<number, number>): Promise<number> {
     let earliest: number | null = null;
-    for (const first of await this.firstsAfter(cursors)) {
+    const every = new Map(Array.from({ length: this.partitionCount }, (_, partition) => [partition, cursors.get(partition) ?? 0]));
+    for (const first of await this.firstsAfter(every)) {
       if (first && (earliest === null || first.seq < earliest)) earliest = first.seq;
     }
     return earliest === null ? 0 : (await this.head()) - earliest + 1;
   }
 
-  /** Per partition, the first message past its cursor, or null: one direct get each. */
-  private async firstsAfter(cursors: ReadonlyMap<number, number>) {
+  /** Per partition in `positions`, the first message past its position, or null: one direct get each. */
+  private async firstsAfter(positions: ReadonlyMap<number, number>) {
     await this.connection.connected(RECONNECT_WAIT_MS);
-    return Promise.all(Array.from({ length: this.partitionCount }, (_, partition) =>
-      this.jsm.direct.getMessage(this.stream, { seq: (cursors.get(partition) ?? 0) + 1, next_by_subj: this.subjects.partition(partition) })));
+    return Promise.all([...positions].map(([partition, position]) =>
+      this.jsm.direct.getMessage(this.stream, { seq: position + 1, next_by_subj: this.subjects.partition(partition) })));
   }
 
   /**

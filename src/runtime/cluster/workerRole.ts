@@ -1,5 +1,6 @@
 import { NatsPartitionLeases } from '../../adapters/nats/natsPartitionLeases.js';
 import { createTripContext } from '../../adapters/enrichment/tripContext.js';
+import { startBusMonitor } from '../busMonitor.js';
 import { startLiveTripWatchdog } from '../liveTripWatchdog.js';
 import { startWaitTicker } from '../waitTicker.js';
 import { TripWorker } from '../tripWorker.js';
@@ -28,26 +29,22 @@ export async function startWorkerRole(ctx: ClusterContext): Promise<RoleHandle> 
   });
   await leases.start();
   await worker.start();
-  let backlog = 0;
-  let busLagMs = 0;
-  // Once a second, not every 100 ms as embedded: the bus lag costs a request per partition.
-  const backlogTimer = setInterval(() => {
-    void worker.backlog().then((n) => metrics.busBacklog.set((backlog = n))).catch(() => undefined);
-    // Over every partition, from the cursors all workers committed: the cluster's bus lag.
-    void store.cursors().then((cursors) => bus.oldestUnconsumedAtMs(cursors)).then((oldest) => {
-      busLagMs = oldest === null ? 0 : Math.max(0, Date.now() - oldest);
-      metrics.busLagSeconds.set(busLagMs / 1000);
-    }).catch(() => undefined);
-  }, 1000);
-  backlogTimer.unref();
-  const stopWatchdog = startLiveTripWatchdog(bus, worker, config.liveTimeoutS * 1000, () => backlog > config.maxBusBacklog);
+  // Of its own partitions (the cluster's figures are the sum or max over workers), once a second
+  // rather than every 100 ms as embedded: the lag costs a NATS request per partition.
+  const busMonitor = await startBusMonitor(worker, metrics, 1000);
+  const stopWatchdog = startLiveTripWatchdog(bus, worker, config.liveTimeoutS * 1000, () => busMonitor.backlog() > config.maxBusBacklog);
   const stopTicker = startWaitTicker(bus, worker, config.pipeline.cleaning);
   return {
-    health: async () => ({
-      worker: { status: backlog <= config.maxBusBacklog ? 'ok' : 'degraded', ownedPartitions: [...leases.owned()], backlogMessages: backlog, busLagMs },
-    }),
+    health: async () => {
+      const backlog = busMonitor.backlog();
+      return {
+        worker: {
+          status: backlog <= config.maxBusBacklog ? 'ok' : 'degraded', ownedPartitions: [...leases.owned()], backlogMessages: backlog, busLagMs: busMonitor.lagMs(),
+        },
+      };
+    },
     stop: async () => {
-      clearInterval(backlogTimer);
+      busMonitor.stop();
       stopWatchdog();
       stopTicker();
       await worker.stop();
