@@ -28,6 +28,7 @@ export function createMetrics() {
     // Each trip worker measures the partitions it consumes: a cluster's figures are the max (lag) and sum (backlog) over workers.
     busLagSeconds: new Gauge({ name: 'tripline_bus_lag_seconds', help: 'Now minus when the oldest message not yet consumed in this trip worker\'s partitions was appended to the bus (0 when none waits)', registers: [registry] }),
     busBacklog: new Gauge({ name: 'tripline_bus_backlog_messages', help: 'Bus messages not yet consumed in this trip worker\'s partitions (upper bound)', registers: [registry] }),
+    ingestBacklog: new Gauge({ name: 'tripline_ingest_backlog_messages', help: 'Cluster ingest\'s back-pressure: bus messages not yet consumed over every partition (upper bound); acknowledgements wait while it is above TRIPLINE_MAX_BUS_BACKLOG', registers: [registry] }),
     syncLagSeconds: new Gauge({ name: 'tripline_sync_lag_seconds', help: 'Newest change written minus newest change indexed', registers: [registry] }),
     syncPending: new Gauge({ name: 'tripline_sync_pending_changes', help: 'Outbox changes not yet in the search store', registers: [registry] }),
     stageSeconds: new Histogram({ name: 'tripline_stage_seconds', help: 'Time spent per pipeline stage and batch', labelNames: ['stage'], buckets: latencyBuckets, registers: [registry] }),

@@ -18,10 +18,12 @@ export async function startIngestRole(ctx: ClusterContext): Promise<RoleHandle> 
   const store = await ctx.writeStore();
   const identities = new RegistryIdentities(await ctx.plainRegistry(), logger);
   // Back-pressure as in the embedded platform: past the backlog limit, acknowledgements wait.
+  // Over every partition, from the cursors all workers committed (no worker sees the whole bus);
+  // its own gauge, as a worker role in the same process sets the bus backlog of its partitions.
   let backlog = 0;
   const measure = async (): Promise<void> => {
     backlog = await bus.backlog(await store.cursors());
-    metrics.busBacklog.set(backlog);
+    metrics.ingestBacklog.set(backlog);
   };
   const backlogTimer = setInterval(() => void measure().catch((error: unknown) => logger.warn({ err: error }, 'bus backlog check failed')), 1000);
   backlogTimer.unref();
