@@ -6,13 +6,12 @@ import { isActive, type DeviceTripState } from '../domain/tripSegmenter.js';
 import { nextWaitEndMs } from '../domain/cleaning/cleanPoints.js';
 import type { Alert } from '../domain/alerts/alert.js';
 import { processBatch, type ProcessOutcome } from '../functions/processTrip.js';
-import { partitionOf, type EventBus } from '../ports/eventBus.js';
+import { partitionOf, type BusRecord, type EventBus } from '../ports/eventBus.js';
 import { CursorConflictError, type WriteStore } from '../ports/writeStore.js';
 import type { Metrics } from './metrics.js';
 import { contextFromHeaders, headersOf, isSampled, otelContext, TENANT_ATTRIBUTE, trace, type Tracing } from './tracing.js';
 import { BackgroundLoop } from './backgroundLoop.js';
 import { ROOT_CONTEXT, type Span } from '@opentelemetry/api';
-import type { BusRecord } from '../ports/eventBus.js';
 
 export interface TripWorkerOptions {
   bus: EventBus;

@@ -122,8 +122,7 @@ export class SqliteWriteStore implements WriteStore, ChangeFeed, AlertFeed {
     // Trace links first (also of open trips whose summary did not change): the documents below include them.
     const linked = new Map<string, string[]>();
     for (const [tripId, traceparents] of Object.entries(effects.tripTraces ?? {})) {
-      const row = this.stmt.tripTraces.get(tripId) as { trace_ids: string } | undefined;
-      const traceIds = linkTraces(row ? (JSON.parse(row.trace_ids) as string[]) : [], traceparents);
+      const traceIds = linkTraces(this.storedTraceIds(tripId), traceparents);
       this.stmt.upsertTripTraces.run(tripId, JSON.stringify(traceIds));
       linked.set(tripId, traceIds);
     }
@@ -131,11 +130,7 @@ export class SqliteWriteStore implements WriteStore, ChangeFeed, AlertFeed {
       const current = this.stmt.tripVersion.get(trip.tripId) as { version: number } | undefined;
       const version = (current?.version ?? 0) + 1;
       const traceparents = effects.tripTraces?.[trip.tripId];
-      let traceIds = linked.get(trip.tripId);
-      if (!traceIds) {
-        const row = this.stmt.tripTraces.get(trip.tripId) as { trace_ids: string } | undefined;
-        traceIds = row ? (JSON.parse(row.trace_ids) as string[]) : [];
-      }
+      const traceIds = linked.get(trip.tripId) ?? this.storedTraceIds(trip.tripId);
       const doc = JSON.stringify(traceIds.length > 0 ? { ...trip, traceIds } : trip);
       this.stmt.upsertTrip.run(trip.tripId, trip.tenantId, version, doc);
       this.stmt.insertOutbox.run(trip.tripId, version, now, doc, traceparents ? JSON.stringify(syncTraces(traceparents)) : null);
@@ -145,6 +140,11 @@ export class SqliteWriteStore implements WriteStore, ChangeFeed, AlertFeed {
     }
     for (const alert of effects.alerts) this.stmt.insertAlert.run({ alertId: alert.alertId, tenantId: alert.tenantId, now, doc: JSON.stringify(alert) });
     this.stmt.upsertCursor.run(effects.partition, effects.offset);
+  }
+
+  private storedTraceIds(tripId: string): string[] {
+    const row = this.stmt.tripTraces.get(tripId) as { trace_ids: string } | undefined;
+    return row ? (JSON.parse(row.trace_ids) as string[]) : [];
   }
 
   async alertsAfter(seq: number, limit: number): Promise<AlertRow[]> {
