@@ -33,8 +33,13 @@ const DDL = `
   CREATE TABLE IF NOT EXISTS ${S}.trip_traces (trip_id text COLLATE "C" PRIMARY KEY, trace_ids json NOT NULL);
   CREATE TABLE IF NOT EXISTS ${S}.device_states (device_id text COLLATE "C" PRIMARY KEY, open_trip boolean NOT NULL, state json NOT NULL);
   -- deviceHash(device_id), so a worker reads only its partitions' states (hash % partition count).
-  -- Added after the table: rows written before it (or by an older process) have none.
-  ALTER TABLE ${S}.device_states ADD COLUMN IF NOT EXISTS device_hash bigint;
+  -- Added after the table: rows written before it (or by an older process) have none. Checked
+  -- first, because ALTER TABLE locks the table even when the column is there (on every start).
+  DO $$ BEGIN
+    IF NOT EXISTS (SELECT 1 FROM information_schema.columns WHERE table_schema = '${S}' AND table_name = 'device_states' AND column_name = 'device_hash') THEN
+      ALTER TABLE ${S}.device_states ADD COLUMN device_hash bigint;
+    END IF;
+  END $$;
   CREATE INDEX IF NOT EXISTS device_states_open ON ${S}.device_states (device_id) WHERE open_trip;
   CREATE TABLE IF NOT EXISTS ${S}.consumer_cursors (partition integer PRIMARY KEY, bus_offset bigint NOT NULL);
   -- Identity sequences keep CACHE 1: a per-connection cache would hand out seqs out of commit order.
