@@ -1,32 +1,26 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { abortOnSignals, positiveInt, positiveNumber } from './options.js';
+import { addDemoOptions, driveDemoFleet, type DemoOptions } from './demoFleet.js';
+import { abortOnSignals, positiveInt } from './options.js';
 
-const DEMO_PREFIX = 'demo-';
-
-interface UpOptions {
+interface UpOptions extends DemoOptions {
   dir: string;
   ingest: number;
   workers: number;
   httpPort: number;
-  demo?: boolean;
-  vehicles: number;
-  speedup: number;
 }
 
 /** `tripline cluster up`: a whole cluster on this machine from Debian's packages, for trying cluster mode out. */
 export function registerClusterCommand(program: Command): void {
   const cluster = program.command('cluster').description('a local cluster for trying cluster mode (Debian packages: postgresql, postgresql-15-postgis-3, nats-server, mosquitto)');
-  cluster
+  const up = cluster
     .command('up')
     .description('start PostgreSQL+PostGIS, NATS JetStream and Mosquitto on loopback, and tripline ingest, worker, sync and api processes on them, until Ctrl-C')
     .option('--dir <dir>', 'folder of the servers\' files, passwords and ports (reused by the next run)', './cluster')
     .option('--ingest <n>', 'ingest processes', positiveInt, 2)
     .option('--workers <n>', 'worker processes', positiveInt, 2)
-    .option('--http-port <port>', 'port of the API process', positiveInt, 8080)
-    .option('--demo', 'also drive a simulated demo fleet through Mosquitto')
-    .option('--vehicles <n>', 'demo fleet size', positiveInt, 20)
-    .option('--speedup <x>', 'demo fleet simulated-time speedup', positiveNumber, 10)
+    .option('--http-port <port>', 'port of the API process', positiveInt, 8080);
+  addDemoOptions(up, 'also drive a simulated demo fleet through Mosquitto')
     .action(async (opts: UpOptions) => {
       const { startLocalCluster } = await import('../cluster/localCluster.js');
       const dir = resolve(opts.dir);
@@ -66,32 +60,18 @@ export function registerClusterCommand(program: Command): void {
     });
 }
 
-/** Registers the demo cars (pushing their accounts to Mosquitto) and drives them through it. */
+/** The demo fleet through Mosquitto, registered in the cluster's registry (which pushes the cars' accounts to Mosquitto). */
 async function runDemoFleet(env: Record<string, string>, opts: UpOptions, signal: AbortSignal): Promise<void> {
   const { loadConfig } = await import('../runtime/config.js');
   const { createLogger } = await import('../runtime/logger.js');
   const { ClusterContext } = await import('../runtime/cluster/clusterContext.js');
-  const { ensureDevices } = await import('../runtime/ensureDevices.js');
-  const { fleetDeviceIds, runFleet } = await import('../sim/fleet.js');
   const config = loadConfig({}, { ...process.env, ...env });
   const ctx = new ClusterContext(config, createLogger('warn'));
   try {
-    const credentials = await ensureDevices(await ctx.registry(), fleetDeviceIds(opts.vehicles, DEMO_PREFIX), config.defaultTenant, (deviceId) => ({
-      driverId: deviceId.replace(DEMO_PREFIX, 'driver-'),
-      policyId: deviceId.replace(DEMO_PREFIX, 'policy-'),
-    }));
     process.stdout.write(`  demo     ${opts.vehicles} simulated cars at ${opts.speedup}x through Mosquitto\n`);
-    await runFleet({
-      brokerUrl: env.TRIPLINE_MQTT_URL!,
-      vehicles: opts.vehicles,
-      speedup: opts.speedup,
-      tripsPerVehicle: Number.POSITIVE_INFINITY,
-      deviceIdPrefix: DEMO_PREFIX,
-      credentials: (deviceId) => credentials.get(deviceId) ?? {},
-      signal,
-    });
+    await driveDemoFleet({ registry: await ctx.registry(), tenantId: config.defaultTenant, brokerUrl: env.TRIPLINE_MQTT_URL!, vehicles: opts.vehicles, speedup: opts.speedup, signal });
   } catch (error) {
-    if (!signal.aborted) process.stderr.write(`demo fleet stopped: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.stderr.write(`demo fleet stopped: ${error instanceof Error ? error.message : String(error)}\n`);
   } finally {
     await ctx.close();
   }
