@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { addDemoOptions, driveDemoFleet, type DemoOptions } from './demoFleet.js';
+import { invocation } from './invocation.js';
 import { abortOnSignals, positiveInt } from './options.js';
 
 interface UpOptions extends DemoOptions {
@@ -34,6 +35,7 @@ export function registerClusterCommand(program: Command): void {
         for (let i = 1; i <= opts.workers; i++) await local.startProcess(`worker-${i}`, ['worker']);
         for (let i = 1; i <= opts.ingest; i++) await local.startProcess(`ingest-${i}`, ['ingest']);
         const api = `http://127.0.0.1:${opts.httpPort}`;
+        const cli = invocation();
         // The api process made the development key (when no external provider is configured); the dashboard's sign-in password comes from it.
         const { loadOrCreateDevIssuerKey } = await import('../security/devIssuer.js');
         const signIn = process.env.TRIPLINE_OAUTH_ISSUER ? null : (await loadOrCreateDevIssuerKey(local.env.TRIPLINE_DATA_DIR!)).signInPassword;
@@ -41,10 +43,10 @@ export function registerClusterCommand(program: Command): void {
           [
             'tripline cluster is running:',
             ...[...local.processes.values()].map((p) => `  ${p.name.padEnd(10)} --role ${p.roles.join(',').padEnd(7)} health http://127.0.0.1:${p.httpPort}/healthz`),
-            `  devices  ${local.env.TRIPLINE_MQTT_URL} (Mosquitto; accounts made by the API or 'tripline devices add' with the environment below)`,
-            `  API      ${api}/v1/trips   token: TOKEN=$(npx tripline token --tenant demo --scope trips:read --data-dir ${local.env.TRIPLINE_DATA_DIR})`,
+            `  devices  ${local.env.TRIPLINE_MQTT_URL} (Mosquitto; accounts made by the API or '${cli} devices add' with the environment below)`,
+            `  API      ${api}/v1/trips   token: TOKEN=$(${cli} token --tenant demo --scope trips:read --data-dir ${local.env.TRIPLINE_DATA_DIR})`,
             ...(signIn ? [`  web      ${api}/   (dashboard; development sign-in password: ${signIn})`] : []),
-            '  environment of this cluster\'s processes (to start more by hand: tripline start --role worker):',
+            `  environment of this cluster's processes (to start more by hand: ${cli} start --role worker):`,
             ...Object.entries(local.env).map(([key, value]) => `    export ${key}='${value}'`),
             '',
           ].join('\n'),

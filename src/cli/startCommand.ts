@@ -3,6 +3,7 @@ import { loadConfig, SETTINGS, type ConfigOverrides } from '../runtime/config.js
 import { startEmbedded } from '../runtime/embedded.js';
 import { createLogger } from '../runtime/logger.js';
 import { addDemoOptions, driveDemoFleet, type DemoOptions } from './demoFleet.js';
+import { invocation } from './invocation.js';
 import { abortOnSignals } from './options.js';
 import { parseRoles, type Role } from '../runtime/cluster/roles.js';
 import type { PlatformConfig } from '../runtime/config.js';
@@ -34,6 +35,7 @@ export function registerStartCommand(program: Command): void {
       if (opts.role !== undefined) return runClusterProcess(config, parseRoles(opts.role), logger);
       const platform = await startEmbedded(config, logger);
       const api = `http://${config.host}:${platform.httpPort}`;
+      const cli = invocation();
       process.stdout.write(
         [
           `tripline is running (data in ${config.dataDir})`,
@@ -44,9 +46,9 @@ export function registerStartCommand(program: Command): void {
             ? `  web     ${api}/   (dashboard; development sign-in password: ${platform.auth.signInPassword})`
             : `  web     ${api}/   (dashboard; signs in with ${platform.auth.issuer}, client ${config.dashboardClientId})`,
           platform.auth.jwks
-            ? `  token   TOKEN=$(npx tripline token --tenant ${config.defaultTenant} --scope trips:read --data-dir ${config.dataDir}); curl -H "authorization: Bearer $TOKEN" ${api}/v1/trips`
+            ? `  token   TOKEN=$(${cli} token --tenant ${config.defaultTenant} --scope trips:read --data-dir ${config.dataDir}); curl -H "authorization: Bearer $TOKEN" ${api}/v1/trips`
             : `  tokens  from ${platform.auth.issuer} (audience ${config.oauthAudience})`,
-          `  devices npx tripline devices add ID --vehicle V --tenant T --data-dir ${config.dataDir}  (MQTT username = ID, password = the secret it prints)`,
+          `  devices ${cli} devices add ID --vehicle V --tenant T --data-dir ${config.dataDir}  (MQTT username = ID, password = the secret it prints)`,
           '',
         ].join('\n'),
       );
