@@ -197,17 +197,19 @@ export async function serverFacts(bc: BenchCluster): Promise<ServerFacts> {
   const show = async (setting: string): Promise<string> => (await bc.writeDb.query<Record<string, string>>(`SHOW ${setting}`)).rows[0]![setting]!;
   const durability: Record<string, string> = {};
   for (const setting of ['fsync', 'synchronous_commit', 'full_page_writes', 'wal_sync_method']) durability[setting] = await show(setting);
-  const versionOf = (binary: string | null, args: string[]): string => {
-    if (!binary) return 'unknown';
-    const run = spawnSync(binary, args, { encoding: 'utf8' });
-    return /\d+\.\d+\.\d+/.exec(`${run.stdout}${run.stderr}`)?.[0] ?? 'unknown';
-  };
   return {
     postgres: (await show('server_version')).split(' ')[0]!,
-    nats: versionOf(natsServerBinary(), ['--version']),
-    mosquitto: versionOf(mosquittoBinary(), ['-h']),
+    nats: binaryVersion(natsServerBinary(), ['--version']),
+    mosquitto: binaryVersion(mosquittoBinary(), ['-h']),
     postgresDurability: durability,
   };
+}
+
+/** The x.y.z a server binary prints when asked (args: its version or help flag). */
+export function binaryVersion(binary: string | null, args: string[]): string {
+  if (!binary) return 'unknown';
+  const run = spawnSync(binary, args, { encoding: 'utf8' });
+  return /\d+\.\d+\.\d+/.exec(`${run.stdout}${run.stderr}`)?.[0] ?? 'unknown';
 }
 
 export function machineFacts() {
