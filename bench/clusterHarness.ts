@@ -21,6 +21,7 @@ import { ClusterContext } from '../src/runtime/cluster/clusterContext.js';
 import type { Role } from '../src/runtime/cluster/roles.js';
 import { loadConfig } from '../src/runtime/config.js';
 import { createLogger } from '../src/runtime/logger.js';
+import { byLabel, scrapeMetrics, total, type Sample } from '../testkit/prometheusText.js';
 import type { CpuTarget } from './procStat.js';
 import { progress, sleep } from './support.js';
 
@@ -72,28 +73,17 @@ export function withRole(cluster: LocalCluster, role: Role): RoleProcess[] {
   return [...cluster.processes.values()].filter((p) => p.roles.includes(role)).sort((a, b) => a.name.localeCompare(b.name));
 }
 
+const metricsOf = (port: number): Promise<Sample[]> => scrapeMetrics(`http://127.0.0.1:${port}`);
+
 /** Sums of the named counters or gauges (over their labels) in one process's /metrics. */
 export async function scrape(port: number, names: readonly string[]): Promise<Map<string, number>> {
-  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-  const sums = new Map(names.map((name) => [name, 0]));
-  for (const line of text.split('\n')) {
-    if (line.startsWith('#')) continue;
-    const match = /^([A-Za-z_:][\w:]*)(?:\{[^}]*\})?\s+(\S+)/.exec(line);
-    if (match && sums.has(match[1]!)) sums.set(match[1]!, sums.get(match[1]!)! + Number(match[2]));
-  }
-  return sums;
+  const samples = await metricsOf(port);
+  return new Map(names.map((name) => [name, total(samples, name)]));
 }
 
 /** One metric of one process by the value of one label (summed over its other labels). */
 export async function scrapeLabelled(port: number, name: string, label: string): Promise<Map<string, number>> {
-  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-  const values = new Map<string, number>();
-  for (const line of text.split('\n')) {
-    if (!line.startsWith(`${name}{`)) continue;
-    const key = new RegExp(`${label}="([^"]*)"`).exec(line)?.[1] ?? '';
-    values.set(key, (values.get(key) ?? 0) + Number(line.slice(line.lastIndexOf(' ') + 1)));
-  }
-  return values;
+  return byLabel(await metricsOf(port), name, label);
 }
 
 /** Sums and counts of the pipeline's timing histograms over every tripline process: stages by name, and `ingest_to_stored`. */
@@ -107,12 +97,10 @@ export async function stageSnapshot(cluster: LocalCluster): Promise<StageSnapsho
     totals.set(key, entry);
   };
   await Promise.all([...cluster.processes.values()].map(async (p) => {
-    const text = await (await fetch(`http://127.0.0.1:${p.httpPort}/metrics`)).text();
-    for (const line of text.split('\n')) {
-      const stage = /^tripline_stage_seconds_(sum|count)\{stage="([^"]+)"\} (\S+)$/.exec(line);
-      if (stage) add(stage[2]!, stage[1] as 'sum' | 'count', Number(stage[3]));
-      const stored = /^tripline_ingest_to_stored_seconds_(sum|count) (\S+)$/.exec(line);
-      if (stored) add('ingest_to_stored', stored[1] as 'sum' | 'count', Number(stored[2]));
+    const samples = await metricsOf(p.httpPort);
+    for (const field of ['sum', 'count'] as const) {
+      for (const [stage, value] of byLabel(samples, `tripline_stage_seconds_${field}`, 'stage')) add(stage, field, value);
+      add('ingest_to_stored', field, total(samples, `tripline_ingest_to_stored_seconds_${field}`));
     }
   }));
   return totals;
@@ -197,17 +185,19 @@ export async function serverFacts(bc: BenchCluster): Promise<ServerFacts> {
   const show = async (setting: string): Promise<string> => (await bc.writeDb.query<Record<string, string>>(`SHOW ${setting}`)).rows[0]![setting]!;
   const durability: Record<string, string> = {};
   for (const setting of ['fsync', 'synchronous_commit', 'full_page_writes', 'wal_sync_method']) durability[setting] = await show(setting);
-  const versionOf = (binary: string | null, args: string[]): string => {
-    if (!binary) return 'unknown';
-    const run = spawnSync(binary, args, { encoding: 'utf8' });
-    return /\d+\.\d+\.\d+/.exec(`${run.stdout}${run.stderr}`)?.[0] ?? 'unknown';
-  };
   return {
     postgres: (await show('server_version')).split(' ')[0]!,
-    nats: versionOf(natsServerBinary(), ['--version']),
-    mosquitto: versionOf(mosquittoBinary(), ['-h']),
+    nats: binaryVersion(natsServerBinary(), ['--version']),
+    mosquitto: binaryVersion(mosquittoBinary(), ['-h']),
     postgresDurability: durability,
   };
+}
+
+/** The x.y.z a server binary prints when asked (args: its version or help flag). */
+export function binaryVersion(binary: string | null, args: string[]): string {
+  if (!binary) return 'unknown';
+  const run = spawnSync(binary, args, { encoding: 'utf8' });
+  return /\d+\.\d+\.\d+/.exec(`${run.stdout}${run.stderr}`)?.[0] ?? 'unknown';
 }
 
 export function machineFacts() {

@@ -2,14 +2,26 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DeviceExistsError, type DeviceRegistry, type NewDevice } from '../src/ports/deviceRegistry.js';
+import { createCachedVerifier } from '../src/security/cachedVerifier.js';
 
 const device = (deviceId: string, over: Partial<NewDevice> = {}): NewDevice => ({ deviceId, tenantId: 't1', vehicleId: `veh-${deviceId}`, ...over });
 
-/** The behaviour every device registry must have (the PostgreSQL one of the cluster mode included). Each test opens a fresh, empty registry. */
-export function deviceRegistryContract(name: string, open: () => Promise<DeviceRegistry>): void {
+/** scrypt cost (log2 N) of the registries under test: the default is 16 times slower. */
+export const FAST_HASHING = { scryptLog2N: 10 } as const;
+
+/** Where a registry keeps its devices (a SQLite file, a PostgreSQL database), fresh and empty. */
+export interface RegistryStore {
+  /** A registry on this store hashing new secrets at the given cost, as another process would open it. */
+  open: (scryptLog2N: number) => Promise<DeviceRegistry>;
+  /** The secret hash stored for a device, read from the store itself. */
+  storedSecretHash: (deviceId: string) => Promise<string>;
+}
+
+/** The behaviour every device registry must have (the PostgreSQL one of the cluster mode included). Each test gets a fresh, empty store. */
+export function deviceRegistryContract(name: string, freshStore: () => Promise<RegistryStore>): void {
   const withRegistry = (title: string, body: (registry: DeviceRegistry) => Promise<void>) =>
     test(`${name}: ${title}`, async () => {
-      const registry = await open();
+      const registry = await (await freshStore()).open(FAST_HASHING.scryptLog2N);
       try {
         await body(registry);
       } finally {
@@ -207,5 +219,56 @@ export function deviceRegistryContract(name: string, open: () => Promise<DeviceR
     assert.deepEqual(seen, ['car-01', 'car-02', 'car-03', 'car-05']);
     assert.deepEqual((await registry.list(null, { afterDeviceId: 'car-03', limit: 10 })).map((r) => r.deviceId), ['car-04', 'car-05']);
     await assert.rejects(registry.list(null, { limit: 0 }), RangeError);
+  });
+
+  test(`${name}: a second registry on the same store (another process: the CLI while the platform runs) sees every change at once, through the cached verifier too`, async () => {
+    const store = await freshStore();
+    const platform = await store.open(FAST_HASHING.scryptLog2N);
+    const cli = await store.open(FAST_HASHING.scryptLog2N);
+    try {
+      const verifier = createCachedVerifier(platform);
+      const { password } = await cli.add(device('car-1'));
+      assert.ok((await platform.verify('car-1', password)).ok);
+      assert.ok((await verifier.verify('car-1', password)).ok);
+      assert.ok((await verifier.verify('car-1', password)).ok, 'from the cache');
+      const mark = (await platform.get(null, 'car-1'))!.revision;
+
+      const rotated = await cli.rotate(null, 'car-1', 0);
+      assert.deepEqual(await platform.verify('car-1', password), { ok: false, reason: 'bad_secret' });
+      assert.deepEqual(await verifier.verify('car-1', password), { ok: false, reason: 'bad_secret' });
+      assert.ok((await verifier.verify('car-1', rotated!.password)).ok);
+
+      await cli.revoke(null, 'car-1');
+      assert.deepEqual(await verifier.verify('car-1', rotated!.password), { ok: false, reason: 'revoked' });
+      assert.deepEqual((await platform.changedSince(mark, 100)).map((r) => [r.deviceId, r.revokedAtMs !== null]), [['car-1', true]]);
+
+      const { password: second } = await platform.add(device('car-2'));
+      assert.ok((await cli.verify('car-2', second)).ok);
+      assert.ok((await cli.get(null, 'car-2'))!.revision > (await cli.get(null, 'car-1'))!.revision, 'one revision sequence for both writers');
+    } finally {
+      await cli.close();
+      await platform.close();
+    }
+  });
+
+  test(`${name}: hashes are stored with their cost, so raising it later keeps old secrets valid; a bad cost fails at open, not at the first add`, async () => {
+    const store = await freshStore();
+    const cheap = await store.open(FAST_HASHING.scryptLog2N);
+    const { password } = await cheap.add(device('car-1'));
+    await cheap.close();
+    const stored = await store.storedSecretHash('car-1');
+    assert.match(stored, /^\$scrypt\$ln=10,r=8,p=1\$[A-Za-z0-9+/]{22}\$[A-Za-z0-9+/]{43}$/);
+    assert.ok(!stored.includes(password));
+
+    await assert.rejects(store.open(24), /out of bounds/);
+    const dearer = await store.open(11);
+    try {
+      assert.ok((await dearer.verify('car-1', password)).ok);
+      const rotated = await dearer.rotate(null, 'car-1', 60);
+      assert.ok((await dearer.verify('car-1', password)).ok, 'the old hash, at the old cost, inside the overlap');
+      assert.ok((await dearer.verify('car-1', rotated!.password)).ok);
+    } finally {
+      await dearer.close();
+    }
   });
 }

@@ -13,6 +13,7 @@ import { registerAnalyticsRoutes } from './routes/analytics.js';
 import { registerDashboardRoutes, type DashboardDeps } from './routes/dashboard.js';
 import { registerDeviceRoutes } from './routes/devices.js';
 import { registerHealthRoute, registerLivenessRoute, type Health } from './routes/health.js';
+import { registerMetricsRoute } from './routes/metrics.js';
 import { registerDevSignInRoutes } from './routes/oauth.js';
 import { registerPositionRoutes } from './routes/positions.js';
 import { registerTraceRoutes, type TraceSource } from './routes/traces.js';
@@ -62,10 +63,7 @@ export function createApi(deps: ApiDeps): OpenAPIHono<ApiEnv> {
 
   registerHealthRoute(app, deps.health);
   registerLivenessRoute(app);
-  app.get('/metrics', async (c) => {
-    c.header('content-type', deps.metricsRegistry.contentType);
-    return c.body(await deps.metricsRegistry.metrics());
-  });
+  registerMetricsRoute(app, deps.metricsRegistry);
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {
     type: 'http',
     scheme: 'bearer',

@@ -1,32 +1,27 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { abortOnSignals, positiveInt, positiveNumber } from './options.js';
+import { addDemoOptions, driveDemoFleet, type DemoOptions } from './demoFleet.js';
+import { invocation } from './invocation.js';
+import { abortOnSignals, positiveInt } from './options.js';
 
-const DEMO_PREFIX = 'demo-';
-
-interface UpOptions {
+interface UpOptions extends DemoOptions {
   dir: string;
   ingest: number;
   workers: number;
   httpPort: number;
-  demo?: boolean;
-  vehicles: number;
-  speedup: number;
 }
 
 /** `tripline cluster up`: a whole cluster on this machine from Debian's packages, for trying cluster mode out. */
 export function registerClusterCommand(program: Command): void {
   const cluster = program.command('cluster').description('a local cluster for trying cluster mode (Debian packages: postgresql, postgresql-15-postgis-3, nats-server, mosquitto)');
-  cluster
+  const up = cluster
     .command('up')
     .description('start PostgreSQL+PostGIS, NATS JetStream and Mosquitto on loopback, and tripline ingest, worker, sync and api processes on them, until Ctrl-C')
     .option('--dir <dir>', 'folder of the servers\' files, passwords and ports (reused by the next run)', './cluster')
     .option('--ingest <n>', 'ingest processes', positiveInt, 2)
     .option('--workers <n>', 'worker processes', positiveInt, 2)
-    .option('--http-port <port>', 'port of the API process', positiveInt, 8080)
-    .option('--demo', 'also drive a simulated demo fleet through Mosquitto')
-    .option('--vehicles <n>', 'demo fleet size', positiveInt, 20)
-    .option('--speedup <x>', 'demo fleet simulated-time speedup', positiveNumber, 10)
+    .option('--http-port <port>', 'port of the API process', positiveInt, 8080);
+  addDemoOptions(up, 'also drive a simulated demo fleet through Mosquitto')
     .action(async (opts: UpOptions) => {
       const { startLocalCluster } = await import('../cluster/localCluster.js');
       const dir = resolve(opts.dir);
@@ -40,6 +35,7 @@ export function registerClusterCommand(program: Command): void {
         for (let i = 1; i <= opts.workers; i++) await local.startProcess(`worker-${i}`, ['worker']);
         for (let i = 1; i <= opts.ingest; i++) await local.startProcess(`ingest-${i}`, ['ingest']);
         const api = `http://127.0.0.1:${opts.httpPort}`;
+        const cli = invocation();
         // The api process made the development key (when no external provider is configured); the dashboard's sign-in password comes from it.
         const { loadOrCreateDevIssuerKey } = await import('../security/devIssuer.js');
         const signIn = process.env.TRIPLINE_OAUTH_ISSUER ? null : (await loadOrCreateDevIssuerKey(local.env.TRIPLINE_DATA_DIR!)).signInPassword;
@@ -47,10 +43,10 @@ export function registerClusterCommand(program: Command): void {
           [
             'tripline cluster is running:',
             ...[...local.processes.values()].map((p) => `  ${p.name.padEnd(10)} --role ${p.roles.join(',').padEnd(7)} health http://127.0.0.1:${p.httpPort}/healthz`),
-            `  devices  ${local.env.TRIPLINE_MQTT_URL} (Mosquitto; accounts made by the API or 'tripline devices add' with the environment below)`,
-            `  API      ${api}/v1/trips   token: TOKEN=$(npx tripline token --tenant demo --scope trips:read --data-dir ${local.env.TRIPLINE_DATA_DIR})`,
+            `  devices  ${local.env.TRIPLINE_MQTT_URL} (Mosquitto; accounts made by the API or '${cli} devices add' with the environment below)`,
+            `  API      ${api}/v1/trips   token: TOKEN=$(${cli} token --tenant demo --scope trips:read --data-dir ${local.env.TRIPLINE_DATA_DIR})`,
             ...(signIn ? [`  web      ${api}/   (dashboard; development sign-in password: ${signIn})`] : []),
-            '  environment of this cluster\'s processes (to start more by hand: tripline start --role worker):',
+            `  environment of this cluster's processes (to start more by hand: ${cli} start --role worker):`,
             ...Object.entries(local.env).map(([key, value]) => `    export ${key}='${value}'`),
             '',
           ].join('\n'),
@@ -66,32 +62,18 @@ export function registerClusterCommand(program: Command): void {
     });
 }
 
-/** Registers the demo cars (pushing their accounts to Mosquitto) and drives them through it. */
+/** The demo fleet through Mosquitto, registered in the cluster's registry (which pushes the cars' accounts to Mosquitto). */
 async function runDemoFleet(env: Record<string, string>, opts: UpOptions, signal: AbortSignal): Promise<void> {
   const { loadConfig } = await import('../runtime/config.js');
   const { createLogger } = await import('../runtime/logger.js');
   const { ClusterContext } = await import('../runtime/cluster/clusterContext.js');
-  const { ensureDevices } = await import('../runtime/ensureDevices.js');
-  const { fleetDeviceIds, runFleet } = await import('../sim/fleet.js');
   const config = loadConfig({}, { ...process.env, ...env });
   const ctx = new ClusterContext(config, createLogger('warn'));
   try {
-    const credentials = await ensureDevices(await ctx.registry(), fleetDeviceIds(opts.vehicles, DEMO_PREFIX), config.defaultTenant, (deviceId) => ({
-      driverId: deviceId.replace(DEMO_PREFIX, 'driver-'),
-      policyId: deviceId.replace(DEMO_PREFIX, 'policy-'),
-    }));
     process.stdout.write(`  demo     ${opts.vehicles} simulated cars at ${opts.speedup}x through Mosquitto\n`);
-    await runFleet({
-      brokerUrl: env.TRIPLINE_MQTT_URL!,
-      vehicles: opts.vehicles,
-      speedup: opts.speedup,
-      tripsPerVehicle: Number.POSITIVE_INFINITY,
-      deviceIdPrefix: DEMO_PREFIX,
-      credentials: (deviceId) => credentials.get(deviceId) ?? {},
-      signal,
-    });
+    await driveDemoFleet({ registry: await ctx.registry(), tenantId: config.defaultTenant, brokerUrl: env.TRIPLINE_MQTT_URL!, vehicles: opts.vehicles, speedup: opts.speedup, signal });
   } catch (error) {
-    if (!signal.aborted) process.stderr.write(`demo fleet stopped: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.stderr.write(`demo fleet stopped: ${error instanceof Error ? error.message : String(error)}\n`);
   } finally {
     await ctx.close();
   }

@@ -2,31 +2,29 @@ import type { Command } from 'commander';
 import { loadConfig, SETTINGS, type ConfigOverrides } from '../runtime/config.js';
 import { startEmbedded } from '../runtime/embedded.js';
 import { createLogger } from '../runtime/logger.js';
-import { abortOnSignals, positiveInt, positiveNumber } from './options.js';
+import { addDemoOptions, driveDemoFleet, type DemoOptions } from './demoFleet.js';
+import { invocation } from './invocation.js';
+import { abortOnSignals } from './options.js';
 import { parseRoles, type Role } from '../runtime/cluster/roles.js';
 import type { PlatformConfig } from '../runtime/config.js';
 import type { Logger } from 'pino';
-
-const DEMO_PREFIX = 'demo-';
 
 const settingsHelp = Object.values(SETTINGS)
   .map((s) => `  ${s.env.padEnd(30)} ${s.help} (default ${s.default})`)
   .join('\n');
 
 export function registerStartCommand(program: Command): void {
-  program
+  const start = program
     .command('start')
     .description('run the embedded platform: MQTT broker, pipeline, search store and HTTP API in one process')
     .option('--role <roles>', 'cluster mode: ingest, worker, sync, api, all, or a list (ingest,worker), on the broker, NATS and PostgreSQL named by TRIPLINE_MQTT_URL, TRIPLINE_NATS_URL, TRIPLINE_DATABASE_URL and TRIPLINE_SEARCH_DATABASE_URL')
-    .option('--demo', 'also drive a simulated demo fleet against the broker (embedded mode)')
-    .option('--vehicles <n>', 'demo fleet size', positiveInt, 20)
-    .option('--speedup <x>', 'demo fleet simulated-time speedup', positiveNumber, 10)
     .option('--host <address>', `listen address (${SETTINGS.host.env})`)
     .option('--mqtt-port <port>', `MQTT port (${SETTINGS.mqttPort.env})`)
     .option('--http-port <port>', `HTTP port (${SETTINGS.httpPort.env})`)
     .option('--data-dir <dir>', `data folder (${SETTINGS.dataDir.env})`)
-    .addHelpText('after', `\nEnvironment variables (flags win):\n${settingsHelp}`)
-    .action(async (opts: { role?: string; demo?: boolean; vehicles: number; speedup: number; host?: string; mqttPort?: string; httpPort?: string; dataDir?: string }) => {
+    .addHelpText('after', `\nEnvironment variables (flags win):\n${settingsHelp}`);
+  addDemoOptions(start, 'also drive a simulated demo fleet against the broker (embedded mode)')
+    .action(async (opts: DemoOptions & { role?: string; host?: string; mqttPort?: string; httpPort?: string; dataDir?: string }) => {
       const overrides: ConfigOverrides = {};
       if (opts.host) overrides.host = opts.host;
       if (opts.mqttPort) overrides.mqttPort = opts.mqttPort;
@@ -37,6 +35,7 @@ export function registerStartCommand(program: Command): void {
       if (opts.role !== undefined) return runClusterProcess(config, parseRoles(opts.role), logger);
       const platform = await startEmbedded(config, logger);
       const api = `http://${config.host}:${platform.httpPort}`;
+      const cli = invocation();
       process.stdout.write(
         [
           `tripline is running (data in ${config.dataDir})`,
@@ -47,31 +46,23 @@ export function registerStartCommand(program: Command): void {
             ? `  web     ${api}/   (dashboard; development sign-in password: ${platform.auth.signInPassword})`
             : `  web     ${api}/   (dashboard; signs in with ${platform.auth.issuer}, client ${config.dashboardClientId})`,
           platform.auth.jwks
-            ? `  token   TOKEN=$(npx tripline token --tenant ${config.defaultTenant} --scope trips:read --data-dir ${config.dataDir}); curl -H "authorization: Bearer $TOKEN" ${api}/v1/trips`
+            ? `  token   TOKEN=$(${cli} token --tenant ${config.defaultTenant} --scope trips:read --data-dir ${config.dataDir}); curl -H "authorization: Bearer $TOKEN" ${api}/v1/trips`
             : `  tokens  from ${platform.auth.issuer} (audience ${config.oauthAudience})`,
-          `  devices npx tripline devices add ID --vehicle V --tenant T --data-dir ${config.dataDir}  (MQTT username = ID, password = the secret it prints)`,
+          `  devices ${cli} devices add ID --vehicle V --tenant T --data-dir ${config.dataDir}  (MQTT username = ID, password = the secret it prints)`,
           '',
         ].join('\n'),
       );
       const signal = abortOnSignals();
       let fleet: Promise<unknown> = Promise.resolve();
       if (opts.demo) {
-        const { fleetDeviceIds, runFleet } = await import('../sim/fleet.js');
-        const { ensureDevices } = await import('../runtime/ensureDevices.js');
-        // Each demo car has its own driver and policy, so driver figures and policy searches have data.
-        const credentials = await ensureDevices(platform.registry, fleetDeviceIds(opts.vehicles, DEMO_PREFIX), config.defaultTenant, (deviceId) => ({
-          driverId: deviceId.replace(DEMO_PREFIX, 'driver-'),
-          policyId: deviceId.replace(DEMO_PREFIX, 'policy-'),
-        }));
         process.stdout.write(`  demo    ${opts.vehicles} simulated cars at ${opts.speedup}x; first trips are searchable within about a minute\n`);
-        fleet = runFleet({
+        fleet = driveDemoFleet({
+          registry: platform.registry,
+          tenantId: config.defaultTenant,
           brokerUrl: `mqtt://${config.host}:${platform.mqttPort}`,
           vehicles: opts.vehicles,
           speedup: opts.speedup,
-          tripsPerVehicle: Number.POSITIVE_INFINITY,
-          deviceIdPrefix: DEMO_PREFIX,
-          credentials: (deviceId) => credentials.get(deviceId) ?? {},
-          maxMessagesPerS: config.deviceRatePerS || undefined,
+          maxMessagesPerS: config.deviceRatePerS,
           signal,
         }).catch((error: unknown) => logger.error({ err: error }, 'demo fleet stopped'));
       }

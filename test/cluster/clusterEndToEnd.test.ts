@@ -8,6 +8,7 @@ import type { Role } from '../../src/runtime/cluster/roles.js';
 import { connectDevice } from '../../testkit/mqttDevice.js';
 import { clusterPackagesMissing, clusterToken, registerThroughApi, startTestCluster } from '../../testkit/localClusterTest.js';
 import { eventually } from '../../testkit/platform.js';
+import { scrapeMetrics, total } from '../../testkit/prometheusText.js';
 
 const skip = clusterPackagesMissing();
 let cluster: Awaited<ReturnType<typeof startTestCluster>>;
@@ -29,19 +30,18 @@ after(async () => {
   await cluster?.cleanup();
 });
 
-async function metric(port: number, name: string): Promise<number> {
-  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-  const line = text.split('\n').find((l) => l.startsWith(`${name} `));
-  if (line) return Number(line.split(' ')[1]);
+/** One process's metric, summed over the samples whose labels match `where`. */
+async function metric(port: number, name: string, where: Record<string, string> = {}): Promise<number> {
+  const samples = await scrapeMetrics(`http://127.0.0.1:${port}`);
   // A labelled series appears once counted; an unlabelled metric is always served, so missing it is a wrong name.
-  if (name.includes('{')) return 0;
-  throw new Error(`no ${name} on port ${port}`);
+  if (Object.keys(where).length === 0 && !samples.some((sample) => sample.name === name)) throw new Error(`no ${name} on port ${port}`);
+  return total(samples, name, where);
 }
 
 /** A metric summed over every process of a role. */
-async function roleTotal(role: Role, name: string): Promise<number> {
+async function roleTotal(role: Role, name: string, where: Record<string, string> = {}): Promise<number> {
   const processes = [...cluster.processes.values()].filter((p) => p.roles.includes(role));
-  return (await Promise.all(processes.map((p) => metric(p.httpPort, name)))).reduce((a, b) => a + b, 0);
+  return (await Promise.all(processes.map((p) => metric(p.httpPort, name, where)))).reduce((a, b) => a + b, 0);
 }
 
 const register = async (deviceIds: string[]): Promise<Map<string, DeviceCredentials>> =>
@@ -101,7 +101,7 @@ test('cluster: devices without seq unloading a backlog at once, their messages p
     return deviceIds.every((deviceId) => body.trips.some((trip) => trip.deviceId === deviceId));
   }, 60_000, 'every backlog trip completed (ignition off, released by the tick after the hold)');
   const stored = (await roleTotal('worker', 'tripline_points_stored_total')) - storedBefore;
-  const outOfOrder = await roleTotal('worker', 'tripline_points_filtered_total{reason="out_of_order"}');
+  const outOfOrder = await roleTotal('worker', 'tripline_points_filtered_total', { reason: 'out_of_order' });
   assert.equal(outOfOrder, 0, 'none judged out of order');
   assert.equal(stored, sent, `every point stored (${stored} of ${sent})`);
 });

@@ -15,6 +15,7 @@ import { comparableTrip, FaultCar, faultFleetInput, type CarInput } from '../../
 import { clusterPackagesMissing, clusterToken, registerThroughApi, startTestCluster } from '../../testkit/localClusterTest.js';
 import { connectDevice } from '../../testkit/mqttDevice.js';
 import { startTestPlatform } from '../../testkit/platform.js';
+import { scrapeMetrics, total } from '../../testkit/prometheusText.js';
 
 /**
  * The fault test of cluster mode (issue 7): 50 cars × 400 points at QoS 1 through Mosquitto, two
@@ -215,8 +216,8 @@ test('cluster faults: 5 worker kill -9s and restarts of Mosquitto, NATS and sync
 
   // 4. Redeliveries, by kind.
   const ingest = [...cluster.processes.values()].filter((process) => process.roles.includes('ingest'));
-  const ingestMetrics = await Promise.all(ingest.map((process) => metrics(process.httpPort)));
-  const sum = (name: string): number => ingestMetrics.reduce((total, m) => total + (m.get(name) ?? 0), 0);
+  const ingestMetrics = await Promise.all(ingest.map((process) => scrapeMetrics(`http://127.0.0.1:${process.httpPort}`)));
+  const sum = (name: string): number => total(ingestMetrics.flat(), name);
   const bus = await busContents(cluster.env.TRIPLINE_NATS_URL!);
   const carTotals = cars.reduce((totals, car) => {
     for (const key of Object.keys(totals) as Array<keyof typeof totals>) totals[key] += car.stats[key];
@@ -391,17 +392,6 @@ async function busContents(url: string): Promise<{ pointMessages: number; silenc
   } finally {
     await bus.close();
   }
-}
-
-async function metrics(port: number): Promise<Map<string, number>> {
-  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-  const values = new Map<string, number>();
-  for (const line of text.split('\n')) {
-    if (!line || line.startsWith('#')) continue;
-    const [name, value] = line.split(' ');
-    if (name && !name.includes('{')) values.set(name, Number(value));
-  }
-  return values;
 }
 
 /** Counts the processes' log lines (pino JSON on stderr) by message, across restarts; warnings and errors also by role. */

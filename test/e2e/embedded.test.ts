@@ -4,6 +4,7 @@ import type { TripSummary } from '../../src/domain/trip.js';
 import { simulateTrip } from '../../src/sim/vehicleModel.js';
 import { connectDevice, publishPoints } from '../../testkit/mqttDevice.js';
 import { eventually, startTestPlatform, type TestPlatform } from '../../testkit/platform.js';
+import { byLabel, scrapeMetrics } from '../../testkit/prometheusText.js';
 
 let t: TestPlatform;
 before(async () => {
@@ -124,10 +125,7 @@ test('health, metrics and the OpenAPI document are served', async () => {
 });
 
 test('bad messages are acknowledged, counted under their reason, and never reach the stores', async () => {
-  const metric = async (): Promise<Map<string, number>> => {
-    const text = await (await fetch(`${t.httpUrl}/metrics`)).text();
-    return new Map([...text.matchAll(/^tripline_messages_rejected_total\{reason="(\w+)"\} (\d+)$/gm)].map((m) => [m[1]!, Number(m[2])]));
-  };
+  const metric = async (): Promise<Map<string, number>> => byLabel(await scrapeMetrics(t.httpUrl), 'tripline_messages_rejected_total', 'reason');
   const before = await metric();
   const { points: storedBefore } = await t.platform.store.counts();
   const client = await connectDevice(t.mqttUrl, await t.device('bad-car'));

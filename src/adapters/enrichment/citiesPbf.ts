@@ -86,6 +86,14 @@ export function readCities(buf: Uint8Array, minPopulation: number): CityColumns 
   return { names, countries, lats: Float64Array.from(lats), lons: Float64Array.from(lons), populations: Float64Array.from(populations) };
 }
 
+const loaded = new Map<number, CityColumns>();
+
+/**
+ * The places of at least minPopulation, decoded once per process (~200 ms, a few MB): trip
+ * processing's place names and the dashboard's map labels share them, so callers must not change them.
+ */
 export function loadCities(minPopulation: number): CityColumns {
-  return readCities(readFileSync(citiesPbfPath()), minPopulation);
+  let cities = loaded.get(minPopulation);
+  if (!cities) loaded.set(minPopulation, (cities = readCities(readFileSync(citiesPbfPath()), minPopulation)));
+  return cities;
 }

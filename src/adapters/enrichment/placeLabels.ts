@@ -14,8 +14,8 @@ export interface PlaceLabel {
 export type PlaceLabels = (bbox: [number, number, number, number], limit: number) => PlaceLabel[];
 
 /**
- * Loads the gazetteer on the first call (~200 ms, a few MB) with its places ordered by population
- * once; a query walks them largest first and stops at `limit` hits, so even a world-wide box costs
+ * Loads the gazetteer on the first call (unless trip processing already did) and orders its places
+ * by population once; a query walks them largest first and stops at `limit` hits, so even a world-wide box costs
  * a few hundred checks rather than sorting 130,000 places (this route is public).
  */
 export function createPlaceLabels(minPopulation = 1000): PlaceLabels {

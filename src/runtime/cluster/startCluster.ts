@@ -4,6 +4,7 @@ import { OpenAPIHono } from '@hono/zod-openapi';
 import type { Logger } from 'pino';
 import type { ApiEnv } from '../../api/auth.js';
 import { registerHealthRoute, registerLivenessRoute, type Health } from '../../api/routes/health.js';
+import { registerMetricsRoute } from '../../api/routes/metrics.js';
 import type { PlatformConfig } from '../config.js';
 import type { ApiAuth } from '../apiAuth.js';
 import { startApiRole } from './apiRole.js';
@@ -59,10 +60,7 @@ export async function startCluster(config: PlatformConfig, roles: ReadonlySet<Ro
     const ops = new OpenAPIHono<ApiEnv>();
     registerHealthRoute(ops, health);
     registerLivenessRoute(ops);
-    ops.get('/metrics', async (c) => {
-      c.header('content-type', ctx.metrics.registry.contentType);
-      return c.body(await ctx.metrics.registry.metrics());
-    });
+    registerMetricsRoute(ops, ctx.metrics.registry);
     app = ops;
   }
   const fetch = app.fetch.bind(app);
