@@ -19,7 +19,7 @@ import type { DrivingEventType } from '../src/domain/events/drivingEvent.js';
 import type { TrackPoint, TripQuery } from '../src/ports/searchIndex.js';
 import { change } from '../testkit/searchIndexContract.js';
 import { machine } from './harness.js';
-import { BEGIN_MS, buildTrip, DAY_MS, DAYS, END_MS, planTrips, townPrefix, type TenantSpec, type TripPlan } from './searchData.js';
+import { BEGIN_MS, buildTrip, DAY_MS, DAYS, planTrips, townPrefix, type TenantSpec, type TripPlan } from './searchData.js';
 import { percentile, progress, rng, round } from './support.js';
 
 const { values: args } = parseArgs({

@@ -1,6 +1,6 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import type { DeviceCredentials, DeviceRecord, DeviceRegistry } from '../ports/deviceRegistry.js';
-import { loadConfig, SETTINGS } from '../runtime/config.js';
+import { SETTINGS } from '../runtime/config.js';
 import { withDeviceRegistry } from '../runtime/localRegistry.js';
 
 interface DataDirOption {

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import type { DeviceCredentials } from '../ports/deviceRegistry.js';
-import { loadConfig, SETTINGS } from '../runtime/config.js';
+import { SETTINGS } from '../runtime/config.js';
 import { ensureDevices } from '../runtime/ensureDevices.js';
 import { withDeviceRegistry } from '../runtime/localRegistry.js';
 

@@ -6,7 +6,7 @@ import type { PipelineConfig } from '../domain/pipelineConfig.js';
 import type { TripSummary } from '../domain/trip.js';
 import type { Enricher, TripContext } from '../domain/tripContext.js';
 import { initialState, type DeviceTripState } from '../domain/tripSegmenter.js';
-import type { BusHeaders, BusRecord } from '../ports/eventBus.js';
+import type { BusRecord } from '../ports/eventBus.js';
 import type { BatchEffects, PointChunk } from '../ports/writeStore.js';
 
 export interface ProcessOutcome {
