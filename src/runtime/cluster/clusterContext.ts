@@ -1,7 +1,8 @@
 import { hostname } from 'node:os';
-import { connect, type NatsConnection } from '@nats-io/transport-node';
+import type { NatsConnection } from '@nats-io/transport-node';
 import type { Logger } from 'pino';
 import { openNatsBus, type NatsBus } from '../../adapters/nats/natsBus.js';
+import { connectNats } from '../../adapters/nats/natsConnection.js';
 import { NatsSignals } from '../../adapters/nats/natsSignals.js';
 import { openPgAlertStore } from '../../adapters/postgres/pgAlertStore.js';
 import { openPgDeviceRegistry } from '../../adapters/postgres/pgDeviceRegistry.js';
@@ -53,7 +54,7 @@ export class ClusterContext {
   nats(): Promise<NatsConnection> {
     const url = required(this.config, 'natsUrl', 'the bus');
     // Reconnect forever: a NATS restart must not end the process.
-    return this.once('nats', () => connect({ servers: url, name: `tripline-${this.instanceId}`, maxReconnectAttempts: -1, reconnectTimeWait: 500 }), (nc) => nc.close());
+    return this.once('nats', () => connectNats(url, `tripline-${this.instanceId}`), (nc) => nc.close());
   }
 
   async signals(): Promise<NatsSignals> {
