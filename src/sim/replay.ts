@@ -41,9 +41,10 @@ function parseNdjson(text: string): TelemetryPoint[] {
   const points: TelemetryPoint[] = [];
   text.split(/\r?\n/).forEach((line, i) => {
     if (line.trim() === '') return;
-    const parsed = triplineMessageSchema.safeParse(JSON.parse(line));
+    const json: unknown = JSON.parse(line);
+    const parsed = triplineMessageSchema(json).safeParse(json);
     if (!parsed.success) throw new Error(`replay: line ${i + 1} is not a tripline point: ${parsed.error.message}`);
-    points.push(...parsed.data.map(fromWire));
+    points.push(...parsed.data.points.map(fromWire));
   });
   return points;
 }

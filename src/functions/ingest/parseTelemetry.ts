@@ -1,7 +1,7 @@
 import { ID_PATTERN, ID_RULE } from '../../domain/ids.js';
 import type { TelemetryPoint } from '../../domain/point.js';
 import type { PointsMessage } from '../../ports/eventBus.js';
-import { fromWire, LIMITS, ownTracksSchema, tracedTriplineMessageSchema } from './wireFormat.js';
+import { fromWire, LIMITS, ownTracksSchema, triplineMessageSchema } from './wireFormat.js';
 
 /** Every reason ingest rejects a message for: `tripline_messages_rejected_total` is labelled by these. */
 export const REJECT_REASONS = [
@@ -199,7 +199,7 @@ function namedDevice(json: unknown, format: Format): unknown {
 }
 
 function parseTripline(json: unknown): { points: TelemetryPoint[]; traceparent: string | undefined } | Rejection {
-  const parsed = tracedTriplineMessageSchema.safeParse(json);
+  const parsed = triplineMessageSchema(json).safeParse(json);
   if (!parsed.success) return reject('schema', summariseIssues(parsed.error.issues));
   return { points: parsed.data.points.map(fromWire), traceparent: parsed.data.traceparent };
 }

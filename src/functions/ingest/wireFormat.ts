@@ -41,34 +41,40 @@ export const wirePointSchema = z.strictObject({
 });
 export type WirePoint = z.input<typeof wirePointSchema>;
 
-/**
- * A message is one point, an array of points, or `{"points": [...]}`. The last may name its
- * device in `deviceId`; ingest rejects the message unless that is the publisher.
- */
-export const triplineMessageSchema = z.union([
-  wirePointSchema.transform((p) => [p]),
-  z.array(wirePointSchema).min(1).max(LIMITS.maxPointsPerMessage),
-  triplineEnvelopeSchema().transform((m) => m.points),
-]);
+const pointsSchema = z.array(wirePointSchema).min(1).max(LIMITS.maxPointsPerMessage);
+
+/** The envelope `{"points": [...]}`; it may name its device in `deviceId` (ingest rejects the message unless that is the publisher). */
+const envelopeSchema = z.strictObject({
+  deviceId: z.string().optional(),
+  // 55 characters for version 00; later versions may append fields, hence some room.
+  traceparent: z.string().max(256).optional(),
+  points: pointsSchema,
+});
 
 /**
- * The same messages, keeping the envelope's W3C `traceparent` (MQTT 3.1.1 has no user
- * properties to carry it): the trace the message continues. Its shape is checked by tracing,
- * not here: a malformed one starts a new trace (W3C Trace Context §4.3), it rejects nothing.
+ * A message is one point, an array of points, or the envelope `{"points": [...]}`, the only one
+ * that carries a W3C `traceparent` (MQTT 3.1.1 has no user properties for it): the trace the
+ * message continues. Its shape is checked by tracing, not here: a malformed one starts a new
+ * trace (W3C Trace Context §4.3), it rejects nothing.
  */
-export const tracedTriplineMessageSchema = z.union([
-  wirePointSchema.transform((p) => ({ points: [p], traceparent: undefined })),
-  z.array(wirePointSchema).min(1).max(LIMITS.maxPointsPerMessage).transform((points) => ({ points, traceparent: undefined })),
-  triplineEnvelopeSchema().transform((m) => ({ points: m.points, traceparent: m.traceparent })),
-]);
+export interface TriplineMessage {
+  points: Array<z.output<typeof wirePointSchema>>;
+  traceparent: string | undefined;
+}
 
-function triplineEnvelopeSchema() {
-  return z.strictObject({
-    deviceId: z.string().optional(),
-    // 55 characters for version 00; later versions may append fields, hence some room.
-    traceparent: z.string().max(256).optional(),
-    points: z.array(wirePointSchema).min(1).max(LIMITS.maxPointsPerMessage),
-  });
+const shapes = {
+  array: pointsSchema.transform((points): TriplineMessage => ({ points, traceparent: undefined })),
+  envelope: envelopeSchema.transform(({ points, traceparent }): TriplineMessage => ({ points, traceparent })),
+  point: wirePointSchema.transform((point): TriplineMessage => ({ points: [point], traceparent: undefined })),
+};
+
+/**
+ * The schema for a message's shape, picked from the value up front: a union would try each shape
+ * in turn and build the errors of the ones that do not fit, for every valid envelope too.
+ */
+export function triplineMessageSchema(json: unknown): z.ZodType<TriplineMessage> {
+  if (Array.isArray(json)) return shapes.array;
+  return json !== null && typeof json === 'object' && 'points' in json ? shapes.envelope : shapes.point;
 }
 
 /**
