@@ -143,6 +143,7 @@ function stageRows(stages: Stages[]): string[][] {
   return [
     ['  ingest, receipt -> on the bus, per message', ...stages.map((st) => cell(st, 'ingest'))],
     ['  worker pass (read partitions + commit)', ...stages.map((st) => cell(st, 'trip_worker'))],
+    ['    of which the write-store commit', ...stages.map((st) => cell(st, 'commit'))],
     ['  receipt -> committed, per message', ...stages.map((st) => cell(st, 'ingest_to_stored'))],
     ['  sync pass', ...stages.map((st) => cell(st, 'sync'))],
   ];

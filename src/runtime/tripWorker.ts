@@ -201,11 +201,15 @@ export class TripWorker extends BackgroundLoop {
     const spans: TracedMessage[] = [];
     let consumedPoints = 0;
     let processed = 0;
-    for (const partition of this.owned()) {
-      // Being reloaded after a lease move: its cursor is not known yet (reading from 0 would redo it all).
-      if (this.reloading.has(partition)) continue;
-      const fromOffset = this.cursors.get(partition) ?? 0;
-      let records = await bus.read(partition, fromOffset, batchSize);
+    // Being reloaded after a lease move: its cursor is not known yet (reading from 0 would redo it all).
+    const partitions = [...this.owned()].filter((partition) => !this.reloading.has(partition));
+    // All at once: in cluster mode each read is a round trip to NATS, and one after another they
+    // were half of a pass under load.
+    const fromOffsets = partitions.map((partition) => this.cursors.get(partition) ?? 0);
+    const reads = await Promise.all(partitions.map((partition, i) => bus.read(partition, fromOffsets[i]!, batchSize)));
+    for (const [i, partition] of partitions.entries()) {
+      const fromOffset = fromOffsets[i]!;
+      let records = reads[i]!;
       if (records.length === 0) {
         this.caughtUpTo.set(partition, head);
         this.drained.add(partition);
@@ -225,8 +229,10 @@ export class TripWorker extends BackgroundLoop {
     }
     if (outcomes.length === 0) return 0;
     const commitSpans = this.options.tracing && spans.length > 0 ? this.startCommitSpans(this.options.tracing, spans, outcomes) : [];
+    const commitStarted = performance.now();
     try {
       await store.commit(outcomes.map((outcome) => outcome.effects));
+      metrics.stageSeconds.observe({ stage: 'commit' }, (performance.now() - commitStarted) / 1000);
     } catch (error) {
       for (const span of [...commitSpans, ...spans.map((traced) => traced.span)]) {
         span.setStatus({ code: 2, message: error instanceof Error ? error.message : String(error) });
