@@ -73,7 +73,8 @@ async function runDemoFleet(env: Record<string, string>, opts: UpOptions, signal
     process.stdout.write(`  demo     ${opts.vehicles} simulated cars at ${opts.speedup}x through Mosquitto\n`);
     await driveDemoFleet({ registry: await ctx.registry(), tenantId: config.defaultTenant, brokerUrl: env.TRIPLINE_MQTT_URL!, vehicles: opts.vehicles, speedup: opts.speedup, signal });
   } catch (error) {
-    process.stderr.write(`demo fleet stopped: ${error instanceof Error ? error.message : String(error)}\n`);
+    // On Ctrl-C the fleet's connections fail as they close: that is not news.
+    if (!signal.aborted) process.stderr.write(`demo fleet stopped: ${error instanceof Error ? error.message : String(error)}\n`);
   } finally {
     await ctx.close();
   }

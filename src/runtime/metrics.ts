@@ -25,7 +25,8 @@ export function createMetrics() {
     tripsChanged: new Counter({ name: 'tripline_trip_changes_total', help: 'Trip documents written to the outbox', registers: [registry] }),
     workerErrors: new Counter({ name: 'tripline_worker_errors_total', help: 'Trip worker batches that failed and will be retried', registers: [registry] }),
     activeTrips: new Gauge({ name: 'tripline_active_trips', help: 'Trips open right now', registers: [registry] }),
-    // Each trip worker measures the partitions it consumes: a cluster's figures are the max (lag) and sum (backlog) over workers.
+    // Each trip worker measures the partitions it consumes. Offsets count over the whole bus, so a
+    // worker's backlog (head minus its slowest position) is an upper bound: take the max over workers, not the sum.
     busLagSeconds: new Gauge({ name: 'tripline_bus_lag_seconds', help: 'Now minus when the oldest message not yet consumed in this trip worker\'s partitions was appended to the bus (0 when none waits)', registers: [registry] }),
     busBacklog: new Gauge({ name: 'tripline_bus_backlog_messages', help: 'Bus messages not yet consumed in this trip worker\'s partitions (upper bound)', registers: [registry] }),
     ingestBacklog: new Gauge({ name: 'tripline_ingest_backlog_messages', help: 'Cluster ingest\'s back-pressure: bus messages not yet consumed over every partition (upper bound); acknowledgements wait while it is above TRIPLINE_MAX_BUS_BACKLOG', registers: [registry] }),

@@ -54,6 +54,12 @@ export class TripWorker extends BackgroundLoop {
   private knownHead = 0;
   /** Partitions whose cursor and states are being read from the store. */
   private readonly reloading = new Set<number>();
+  /**
+   * Per partition, how many times it was forgotten. A pass or a reload applies what it read only
+   * if this has not moved meanwhile: otherwise a reload racing a commit could cache states older
+   * than the commit's (the next commit, fenced on the cursor, would then build on them).
+   */
+  private readonly generations = new Map<number, number>();
 
   constructor(private readonly options: TripWorkerOptions) {
     super();
@@ -85,18 +91,38 @@ export class TripWorker extends BackgroundLoop {
 
   private async reload(partitions: ReadonlySet<number>): Promise<void> {
     this.forget(partitions);
+    const generations = this.generationsOf(partitions);
     for (const partition of partitions) this.reloading.add(partition);
     try {
-      for (const [partition, offset] of await this.options.store.cursors()) if (partitions.has(partition)) this.cursors.set(partition, offset);
-      for (const state of await this.options.store.activeStates([...partitions], this.options.bus.partitionCount)) this.cache(state);
+      const cursors = await this.options.store.cursors();
+      const states = await this.options.store.activeStates([...partitions], this.options.bus.partitionCount);
+      // Lost, or forgotten by a newer reload or a cursor conflict, while these were read: not ours to keep.
+      const current = this.unchanged(generations);
+      for (const [partition, offset] of cursors) if (current.has(partition)) this.cursors.set(partition, offset);
+      for (const state of states) if (current.has(this.partitionOf(state.deviceId))) this.cache(state);
     } finally {
-      for (const partition of partitions) this.reloading.delete(partition);
+      for (const partition of partitions) if (generations.get(partition) === (this.generations.get(partition) ?? 0)) this.reloading.delete(partition);
     }
+  }
+
+  private partitionOf(deviceId: string): number {
+    return partitionOf(deviceId, this.options.bus.partitionCount);
+  }
+
+  private generationsOf(partitions: Iterable<number>): Map<number, number> {
+    return new Map([...partitions].map((partition) => [partition, this.generations.get(partition) ?? 0]));
+  }
+
+  /** Of partitions seen at `generations`, those still owned and not forgotten since. */
+  private unchanged(generations: ReadonlyMap<number, number>): Set<number> {
+    const owned = new Set(this.owned());
+    return new Set([...generations].filter(([partition, generation]) => owned.has(partition) && (this.generations.get(partition) ?? 0) === generation).map(([partition]) => partition));
   }
 
   private forget(partitions: ReadonlySet<number>): void {
     if (partitions.size === 0) return;
     for (const partition of partitions) {
+      this.generations.set(partition, (this.generations.get(partition) ?? 0) + 1);
       this.cursors.delete(partition);
       this.caughtUpTo.delete(partition);
       this.drained.delete(partition);
@@ -203,6 +229,7 @@ export class TripWorker extends BackgroundLoop {
     let processed = 0;
     // Being reloaded after a lease move: its cursor is not known yet (reading from 0 would redo it all).
     const partitions = [...this.owned()].filter((partition) => !this.reloading.has(partition));
+    const generations = this.generationsOf(partitions);
     // All at once: in cluster mode each read is a round trip to NATS, and one after another they
     // were half of a pass under load.
     const fromOffsets = partitions.map((partition) => this.cursors.get(partition) ?? 0);
@@ -247,10 +274,11 @@ export class TripWorker extends BackgroundLoop {
     let tripChanges = 0;
     let alerts = 0;
     // A partition lost during this pass was committed (nobody had moved it on), but is no longer
-    // this worker's to remember: its new owner reloads it from the store.
-    const owned = new Set(this.owned());
+    // this worker's to remember: its new owner reloads it from the store. One forgotten (and maybe
+    // reloading) meanwhile is left to the reload: the next commit's cursor fence catches a stale one.
+    const current = this.unchanged(generations);
     for (const { effects, filtered, enrichmentFailures, pointsAccepted } of outcomes) {
-      if (owned.has(effects.partition)) {
+      if (current.has(effects.partition)) {
         this.cursors.set(effects.partition, effects.offset);
         for (const state of effects.states) {
           this.cache(state);

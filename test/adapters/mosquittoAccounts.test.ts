@@ -199,7 +199,7 @@ test('revocation: reconcile removes the account, kicks the live session, and the
   await eventually(async () => watch.closed(), 3000, 'the revoked session to be kicked');
   assert.equal((await attempt(broker.url, as(dave))).ok, false, 'a revoked device is refused');
   assert.equal(await accounts.reconcile(await registry.changedSince(cursor, 100)), 0, 'reconcile is idempotent');
-  // Deleting a role before its connected client crashed Mosquitto 2.0.11 in about half the runs.
+  // Deleting the role before its client crashed Mosquitto 2.0.11 in about half the runs.
   assert.equal(broker.service().process.signalCode, null, 'the broker is still running');
   live.end(true);
 });

@@ -99,6 +99,7 @@ export class SqliteWriteStore implements WriteStore, ChangeFeed, AlertFeed {
   }
 
   async activeStates(partitions: readonly number[], partitionCount: number): Promise<DeviceTripState[]> {
+    if (partitions.length === 0) return [];
     const rows = this.stmt.selectOpenStates.all({ partitions: JSON.stringify(partitions), partitionCount }) as Array<{ state: string; unhashed: number }>;
     return inPartitions(rows.map((row) => ({ state: JSON.parse(row.state) as DeviceTripState, unhashed: row.unhashed === 1 })), partitions, partitionCount);
   }

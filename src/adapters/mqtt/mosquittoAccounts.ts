@@ -120,9 +120,9 @@ export function createMosquittoAccounts(options: MosquittoAccountsOptions): Mosq
         // an account of the same name without it (an operator's) is never deleted.
         const found = await dynsec.execute(batch.map((record) => ({ command: 'getClient', username: record.deviceId }) as DynsecCommand));
         expectOk(found, ['Client not found']);
-        const ours = batch.filter((record, k) => hasRole(found[k]!.data, deviceRole(record.deviceId)));
-        // The client before its role: Mosquitto 2.0 can crash when a role is deleted while a
-        // connected client still has it (eclipse-mosquitto/mosquitto#2660; seen with 2.0.11).
+        const ours = batch.filter((record, k) => found[k]!.error === undefined && hasRole(found[k]!.data, deviceRole(record.deviceId)));
+        // The client before its role: Mosquitto 2.0 can crash deleting a client whose role was
+        // deleted first (eclipse-mosquitto/mosquitto#2660; seen with 2.0.11, in about half the runs).
         const outcomes = await dynsec.execute(ours.map((record) => ({ command: 'deleteClient', username: record.deviceId }) as DynsecCommand));
         expectOk(outcomes, ['Client not found']);
         removed += outcomes.filter((outcome) => outcome.error === undefined).length;
@@ -136,10 +136,14 @@ export function createMosquittoAccounts(options: MosquittoAccountsOptions): Mosq
   };
 }
 
-/** Whether a getClient reply (`{ client: { roles: [{ rolename }] } }`) lists the role. */
+/**
+ * Whether a getClient reply (`{ client: { roles: [{ rolename }] } }`) lists the role. A reply of
+ * another shape throws: read as "not ours", a revoked device would keep its account silently.
+ */
 function hasRole(data: unknown, rolename: string): boolean {
   const roles = (data as { client?: { roles?: unknown } } | undefined)?.client?.roles;
-  return Array.isArray(roles) && roles.some((role: unknown) => (role as { rolename?: unknown } | null)?.rolename === rolename);
+  if (!Array.isArray(roles)) throw new Error('dynamic-security: a getClient reply without client.roles (an unsupported Mosquitto version?)');
+  return roles.some((role: unknown) => (role as { rolename?: unknown } | null)?.rolename === rolename);
 }
 
 /** A broker account of that name exists and is not a tripline device's. */

@@ -60,6 +60,7 @@ export class PgWriteStore implements WriteStore, ChangeFeed, AlertFeed {
   }
 
   async activeStates(partitions: readonly number[], partitionCount: number): Promise<DeviceTripState[]> {
+    if (partitions.length === 0) return [];
     const { rows } = await this.pool.query<SelectedState>(
       `SELECT state, device_hash IS NULL AS unhashed FROM ${S}.device_states
        WHERE open_trip AND (device_hash IS NULL OR device_hash % $2 = ANY($1::int[]))`,
