@@ -70,6 +70,20 @@ async function nothingWritten(store: ContractStore): Promise<void> {
  * The behaviour every write store must have (the embedded SQLite one and the cluster's
  * PostgreSQL one). Each test opens a fresh, empty store.
  */
+/**
+ * For an adapter's upgrade test: a store whose `devices` states were written before the
+ * device_hash column existed still finds each in its partition, and hashes the one it commits next.
+ * Returns that device's id.
+ */
+export async function findsUnhashedStates(store: WriteStore, devices: readonly string[]): Promise<string> {
+  for (const partition of [0, 1, 2]) {
+    const read = (await store.activeStates([partition], 3)).map((state) => state.deviceId).sort();
+    assert.deepEqual(read, devices.filter((id) => partitionOf(id, 3) === partition), `partition ${partition}`);
+  }
+  await store.commit([batchOf(0, 2, { states: [stateOf(devices[0]!, true)] })]);
+  return devices[0]!;
+}
+
 export function writeStoreContract(name: string, open: () => Promise<{ store: ContractStore; close(): Promise<void> }>): void {
   const withStore = (title: string, body: (store: ContractStore) => Promise<void>) =>
     test(`${name}: ${title}`, async () => {
