@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import type { MqttClient } from 'mqtt';
 import type { BenchCluster } from './clusterHarness.js';
-import { cpuTargets, roleCounter, scrape, stageMeans, stageSnapshot, TENANT, withRole } from './clusterHarness.js';
+import { cpuTargets, roleCounter, stageMeans, stageSnapshot, TENANT } from './clusterHarness.js';
 import { ClusterCompletionWatcher, runClusterProbe } from './clusterProbes.js';
 import { FINAL, type FinalizationFigures } from './finalization.js';
 import { Fleet, type LoadReport } from './fleet.js';
@@ -98,8 +98,7 @@ export async function benchClusterFinalization(
     sent += probeIds.length * (FINAL.openPoints + 1);
     await consumed(bc, base, sent, 'warm-up trips');
     await fleet.connect(url, carIds, `${n} cars`, carSecrets);
-    const workers = withRole(bc.cluster, 'worker');
-    const openTrips = async () => (await Promise.all(workers.map((w) => scrape(w.httpPort, ['tripline_active_trips'])))).reduce((s, m) => s + m.get('tripline_active_trips')!, 0);
+    const openTrips = () => roleCounter(bc.cluster, 'worker', 'tripline_active_trips');
     const openBefore = await openTrips();
     progress(`${n} cars: opening their trips`);
     sent += await fleet.openTrips(FINAL.openPoints);

@@ -17,7 +17,7 @@ export const CENTER = { lat: 50.85, lon: 4.35 } as const;
 export const SPREAD_DEG = 0.3;
 export const DAY_MS = 86_400_000;
 /** The 90 days end here (exclusive): 2026-11-24T00:00Z. */
-export const END_MS = Date.UTC(2026, 10, 24);
+const END_MS = Date.UTC(2026, 10, 24);
 export const DAYS = 90;
 export const BEGIN_MS = END_MS - DAYS * DAY_MS;
 /** Tracks keep at most this many points (one every 10 s, sparser for long trips) to bound the seeding time. */

@@ -13,6 +13,7 @@ import { dynsecPlugin, mosquittoBinary, startMosquitto, type MosquittoOptions } 
 import { tempServiceRoot, type LocalService } from '../src/cluster/services/localService.js';
 import { freePort } from './processes.js';
 import { attempt as attemptMqtt, type Attempt } from './mqttDevice.js';
+import { FAST_HASHING } from './deviceRegistryContract.js';
 
 /**
  * `skip` option for tests that need Mosquitto: skipped loudly when it is not installed, except
@@ -77,7 +78,7 @@ export interface TestAccounts {
 /** A real device registry (SQLite, cheap hashes) kept in step with the broker's accounts, bootstrapped. */
 export async function startTestAccounts(broker: TestMosquitto): Promise<TestAccounts> {
   const dir = mkdtempSync(join(tmpdir(), 'tripline-mosquitto-registry-'));
-  const registry = new SqliteDeviceRegistry(join(dir, 'devices.db'), { scryptLog2N: 10 });
+  const registry = new SqliteDeviceRegistry(join(dir, 'devices.db'), FAST_HASHING);
   const accounts = createMosquittoAccounts({ dynsec: broker.dynsec, ingest: INGEST, reservedUsernames: [ADMIN.username], registry });
   await accounts.bootstrap();
   return {

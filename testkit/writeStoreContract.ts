@@ -67,10 +67,6 @@ async function nothingWritten(store: ContractStore): Promise<void> {
 }
 
 /**
- * The behaviour every write store must have (the embedded SQLite one and the cluster's
- * PostgreSQL one). Each test opens a fresh, empty store.
- */
-/**
  * For an adapter's upgrade test: a store whose `devices` states were written before the
  * device_hash column existed still finds each in its partition, and hashes the one it commits next.
  * Returns that device's id.
@@ -84,6 +80,10 @@ export async function findsUnhashedStates(store: WriteStore, devices: readonly s
   return devices[0]!;
 }
 
+/**
+ * The behaviour every write store must have (the embedded SQLite one and the cluster's
+ * PostgreSQL one). Each test opens a fresh, empty store.
+ */
 export function writeStoreContract(name: string, open: () => Promise<{ store: ContractStore; close(): Promise<void> }>): void {
   const withStore = (title: string, body: (store: ContractStore) => Promise<void>) =>
     test(`${name}: ${title}`, async () => {

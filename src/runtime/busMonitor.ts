@@ -21,9 +21,8 @@ export async function startBusMonitor(worker: TripWorker, metrics: Metrics, inte
   const measure = async (): Promise<void> => {
     measuring = true;
     try {
-      backlog = await worker.backlog();
+      [backlog, lagMs] = await Promise.all([worker.backlog(), worker.busLagMs()]);
       metrics.busBacklog.set(backlog);
-      lagMs = await worker.busLagMs();
       metrics.busLagSeconds.set(lagMs / 1000);
     } finally {
       measuring = false;

@@ -31,7 +31,6 @@ import { TripWorker } from './tripWorker.js';
 import { openLocalDeviceRegistry } from './localRegistry.js';
 import type { DeviceRegistry } from '../ports/deviceRegistry.js';
 
-
 export interface EmbeddedPlatform {
   config: PlatformConfig;
   mqttPort: number;

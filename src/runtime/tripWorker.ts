@@ -94,6 +94,9 @@ export class TripWorker extends BackgroundLoop {
     const generations = this.generationsOf(partitions);
     for (const partition of partitions) this.reloading.add(partition);
     try {
+      // The cursors first, then the states, not both at once: a pass committing in between leaves
+      // an old cursor with new states, which its next commit's fence refuses; the other way round
+      // (new cursor, old states) would pass the fence and build on stale states.
       const cursors = await this.options.store.cursors();
       const states = await this.options.store.activeStates([...partitions], this.options.bus.partitionCount);
       // Lost, or forgotten by a newer reload or a cursor conflict, while these were read: not ours to keep.
@@ -101,7 +104,7 @@ export class TripWorker extends BackgroundLoop {
       for (const [partition, offset] of cursors) if (current.has(partition)) this.cursors.set(partition, offset);
       for (const state of states) if (current.has(this.partitionOf(state.deviceId))) this.cache(state);
     } finally {
-      for (const partition of partitions) if (generations.get(partition) === (this.generations.get(partition) ?? 0)) this.reloading.delete(partition);
+      for (const partition of partitions) if (generations.get(partition) === this.generation(partition)) this.reloading.delete(partition);
     }
   }
 
@@ -109,26 +112,30 @@ export class TripWorker extends BackgroundLoop {
     return partitionOf(deviceId, this.options.bus.partitionCount);
   }
 
+  private generation(partition: number): number {
+    return this.generations.get(partition) ?? 0;
+  }
+
   private generationsOf(partitions: Iterable<number>): Map<number, number> {
-    return new Map([...partitions].map((partition) => [partition, this.generations.get(partition) ?? 0]));
+    return new Map([...partitions].map((partition) => [partition, this.generation(partition)]));
   }
 
   /** Of partitions seen at `generations`, those still owned and not forgotten since. */
   private unchanged(generations: ReadonlyMap<number, number>): Set<number> {
     const owned = new Set(this.owned());
-    return new Set([...generations].filter(([partition, generation]) => owned.has(partition) && (this.generations.get(partition) ?? 0) === generation).map(([partition]) => partition));
+    return new Set([...generations].filter(([partition, generation]) => owned.has(partition) && this.generation(partition) === generation).map(([partition]) => partition));
   }
 
   private forget(partitions: ReadonlySet<number>): void {
     if (partitions.size === 0) return;
     for (const partition of partitions) {
-      this.generations.set(partition, (this.generations.get(partition) ?? 0) + 1);
+      this.generations.set(partition, this.generation(partition) + 1);
       this.cursors.delete(partition);
       this.caughtUpTo.delete(partition);
       this.drained.delete(partition);
     }
     for (const deviceId of this.states.keys()) {
-      if (partitions.has(partitionOf(deviceId, this.options.bus.partitionCount))) this.uncache(deviceId);
+      if (partitions.has(this.partitionOf(deviceId))) this.uncache(deviceId);
     }
   }
 
@@ -183,7 +190,7 @@ export class TripWorker extends BackgroundLoop {
    */
   *waitEnds(): Iterable<{ deviceId: string; endMs: number }> {
     for (const [deviceId, endMs] of this.waitEndsMs) {
-      if (this.drained.has(partitionOf(deviceId, this.options.bus.partitionCount))) yield { deviceId, endMs };
+      if (this.drained.has(this.partitionOf(deviceId))) yield { deviceId, endMs };
     }
   }
 
@@ -387,7 +394,7 @@ export class TripWorker extends BackgroundLoop {
     if (!isActive(state)) return;
     this.states.set(state.deviceId, state);
     if (state.trip) this.openTrips++;
-    const endMs = state.cleaning.held.length > 0 ? nextWaitEndMs(state.cleaning, this.options.config.cleaning) : null;
+    const endMs = nextWaitEndMs(state.cleaning, this.options.config.cleaning);
     if (endMs !== null) this.waitEndsMs.set(state.deviceId, endMs);
   }
 
@@ -410,7 +417,7 @@ export class TripWorker extends BackgroundLoop {
       const owned = new Set(this.owned());
       for (const [id, state] of loaded) {
         states.set(id, state);
-        const partition = partitionOf(id, this.options.bus.partitionCount);
+        const partition = this.partitionOf(id);
         if (owned.has(partition) && !this.reloading.has(partition)) this.cache(state);
       }
     }

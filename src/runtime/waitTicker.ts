@@ -22,10 +22,10 @@ export function startWaitTicker(bus: EventBus, source: WaitEndSource, cleaning: 
     const due: TickMessage[] = [];
     const stillWaiting = new Map<string, number>();
     for (const { deviceId, endMs } of source.waitEnds()) {
-      if (requested.get(deviceId) === endMs) stillWaiting.set(deviceId, endMs);
-      if (endMs > now || requested.get(deviceId) === endMs || due.length >= maxTicksPerCheck) continue;
+      const ticked = requested.get(deviceId) === endMs;
+      if (!ticked && (endMs > now || due.length >= maxTicksPerCheck)) continue;
       stillWaiting.set(deviceId, endMs);
-      due.push({ kind: 'tick', deviceId, atMs: now });
+      if (!ticked) due.push({ kind: 'tick', deviceId, atMs: now });
     }
     requested = stillWaiting;
     if (due.length > 0) void bus.append(due).catch(() => due.forEach((tick) => requested.delete(tick.deviceId)));

@@ -6,13 +6,13 @@ import type { DeviceRecord, DeviceRegistry } from '../../src/ports/deviceRegistr
 import { RegistryIdentities } from '../../src/runtime/cluster/registryIdentities.js';
 import { eventually } from '../../testkit/platform.js';
 import { testPostgres } from '../../testkit/postgres.js';
+import { FAST_HASHING } from '../../testkit/deviceRegistryContract.js';
 
 /**
  * Cluster ingest's identity cache on the real PostgreSQL registry. The registry is wrapped only
  * to watch its calls and to hold one lookup's answer back, which makes the race deterministic.
  */
 const postgres = testPostgres('tripline-pg-identities-');
-const FAST = { scryptLog2N: 10 };
 const silent = pino({ level: 'silent' });
 const device = (deviceId: string) => ({ deviceId, tenantId: 't1', vehicleId: `veh-${deviceId}` });
 
@@ -65,7 +65,7 @@ if (!postgres) {
   test('RegistryIdentities on PostgreSQL', (t) => t.skip('PostgreSQL is not installed'));
 } else {
   test('a lookup that read a device before its revocation, answering after the feed reported it, does not cache the old identity', async () => {
-    const registry = await openPgDeviceRegistry(await postgres.freshDatabase(), FAST);
+    const registry = await openPgDeviceRegistry(await postgres.freshDatabase(), FAST_HASHING);
     const watched = watch(registry);
     const identities = new RegistryIdentities(watched.registry, silent, 10);
     try {
@@ -95,7 +95,7 @@ if (!postgres) {
   });
 
   test('the feed starts at the registry revision of the first lookup, never reads the whole registry, and still sees later changes', async () => {
-    const registry = await openPgDeviceRegistry(await postgres.freshDatabase(), FAST);
+    const registry = await openPgDeviceRegistry(await postgres.freshDatabase(), FAST_HASHING);
     const watched = watch(registry);
     const identities = new RegistryIdentities(watched.registry, silent, 10);
     try {

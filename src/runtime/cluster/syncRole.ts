@@ -9,7 +9,6 @@ import type { ClusterContext } from './clusterContext.js';
 import type { ComponentHealth, RoleHandle } from './roleHandle.js';
 import { runAsSingleton } from './singleton.js';
 
-
 /**
  * Sync and alert dispatch, in one process of the cluster at a time (a PostgreSQL advisory lock
  * elects it; others stand by and take over when its session ends). Sync tails the write store's

@@ -209,20 +209,20 @@ test('seqGapWaitS: a gap that never fills holds points back for that long in rec
   assert.ok(state.held.length < 40, `points stopped waiting (${state.held.length} held)`);
 });
 
+const withoutSeq = (points: TelemetryPoint[]) => points.map(({ seq: _seq, ...point }) => point);
+
 test('seqGapWaitS: a seq rejected on arrival fills its gap; points without seq never wait', () => {
   const points = track(40);
   points[22] = { ...points[22]!, accuracyM: 500 };
   const { accepted, rejected } = messagesInOrder([1, 2, 3], WAITING, points, known());
   assert.deepEqual(reasons(rejected), ['poor_accuracy']);
   assert.ok(secondsOf(accepted).includes(35), 'the points after it were not held back');
-  const noSeq = track(40).map(({ seq: _seq, ...point }) => point);
-  assert.ok(secondsOf(messagesInOrder([0, 1, 2, 3], WAITING, noSeq).accepted).includes(35), 'no seq: the reorder window alone, as before');
+  assert.ok(secondsOf(messagesInOrder([0, 1, 2, 3], WAITING, withoutSeq(track(40))).accepted).includes(35), 'no seq: the reorder window alone, as before');
 });
 
 const HOLDING = { ...CONFIG, arrivalHoldS: 1 };
-const withoutSeq = (points: TelemetryPoint[]) => points.map(({ seq: _seq, ...point }) => point);
 
-/** Messages of 10 points received `gapMs` apart in message order (m), cleaned in the given order, then a tick at `tickAtMs` after the last receipt. */
+/** Messages of 10 points received `gapMs` apart in message order (m), cleaned in the given order, then a tick `tickAfterMs` after the last receipt. */
 function burst(order: number[], config: CleaningConfig, gapMs: number, tickAfterMs: number) {
   const points = withoutSeq(track(order.length * 10));
   let state = initialCleanState();
